@@ -4,6 +4,13 @@ export {
   type Input,
   type TaggedField,
 } from './codec-support.js';
+export {
+  type CompressionCodec,
+  compressionCodec,
+  DEFAULT_MAX_UNCOMPRESSED_BYTES,
+  isCompressionAvailable,
+} from './compression.js';
+export { crc32c, crc32cImplementation, crc32cPortable } from './crc32c.js';
 export { DecodeError } from './decode-error.js';
 export {
   type DecodedRequest,
@@ -20,5 +27,44 @@ export {
 export * from './generated/index.js';
 export { KafkaError } from './kafka-error.js';
 export { Reader } from './reader.js';
+export {
+  type DecodeRecordBatchOptions,
+  decodeControlRecord,
+  decodeRecordBatch,
+  decodeRecordBatches,
+  encodeControlRecord,
+  encodeRecordBatch,
+  type KafkaRecord,
+  type RecordBatch,
+  type RecordBatchInput,
+  type RecordHeader,
+  type RecordInput,
+  type TimestampTypeName,
+} from './record-batch.js';
+export {
+  BatchLayout,
+  COMPRESSION_MASK,
+  CONTROL_MASK,
+  type CompressionName,
+  CompressionType,
+  CURRENT_MAGIC,
+  compressionOf,
+  computeBatchCrc,
+  DELETE_HORIZON_MASK,
+  isBatchCrcValid,
+  isControlBatch,
+  isTransactionalBatch,
+  LOG_OVERHEAD_BYTES,
+  NO_PARTITION_LEADER_EPOCH,
+  NO_PRODUCER_EPOCH,
+  NO_PRODUCER_ID,
+  NO_SEQUENCE,
+  RECORD_BATCH_HEADER_BYTES,
+  type RecordBatchHeader,
+  readRecordBatchHeader,
+  TIMESTAMP_TYPE_MASK,
+  TimestampType,
+  TRANSACTIONAL_MASK,
+} from './record-batch-header.js';
 export { isUuid, uuidFromBytes, uuidToBytes, ZERO_UUID } from './uuid.js';
 export { REFERENCE_THRESHOLD_BYTES, type Slot, Writer } from './writer.js';
