@@ -1,0 +1,163 @@
+import { Apis, encodeRecordBatch, encodeRequestFrame, Writer } from '@sluice/protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Broker } from '../src/broker.js';
+import { kcat, removeDirectory, startBroker, temporaryDirectory } from './helpers.js';
+import { consumeAll } from './kcat-format.js';
+import { RawClient } from './raw-client.js';
+
+const STORED = ['kept 1', 'kept 2', 'kept 3'];
+
+describe('hostile input', () => {
+  let dataDir: string;
+  let broker: Broker;
+  let bootstrap: string;
+
+  beforeAll(async () => {
+    dataDir = temporaryDirectory();
+    broker = await startBroker(dataDir, { 'message.max.bytes': '10000' });
+    bootstrap = `127.0.0.1:${broker.port}`;
+    await kcat(bootstrap, ['-P', '-t', 'victim'], `${STORED.join('\n')}\n`);
+  });
+
+  afterAll(async () => {
+    await broker.shutdown();
+    removeDirectory(dataDir);
+  });
+
+  /** After every attack: another client is served and the stored records are intact. */
+  async function expectStillServing(): Promise<void> {
+    const client = await RawClient.connect(broker.port);
+    try {
+      const metadata = await client.request(Apis.Metadata, 4, { topics: [{ name: 'victim' }] });
+      expect(metadata.topics[0].errorCode).toBe(0);
+    } finally {
+      client.close();
+    }
+    const records = await consumeAll(bootstrap, 'victim');
+    expect(records.map((record) => record.value?.toString())).toEqual(STORED);
+  }
+
+  async function expectClosed(client: RawClient): Promise<void> {
+    await expect(
+      Promise.race([client.closed.then(() => 'closed'), sleep(5000).then(() => 'open')]),
+    ).resolves.toBe('closed');
+  }
+
+  it('closes a connection that sends garbage', async () => {
+    const client = await RawClient.connect(broker.port);
+    client.write(Buffer.from('GET / HTTP/1.1\r\nHost: sluice\r\n\r\n'));
+    await expectClosed(client);
+    await expectStillServing();
+  });
+
+  it('closes a connection announcing a 2 GiB frame without allocating it', async () => {
+    const client = await RawClient.connect(broker.port);
+    const before = process.memoryUsage().arrayBuffers;
+    const prefix = Buffer.alloc(4);
+    prefix.writeInt32BE(0x7fffffff);
+    client.write(prefix);
+    await expectClosed(client);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(64 * 1024 * 1024);
+    expect(broker.metrics.connectionsClosed.get({ reason: 'oversized frame' })).toBeGreaterThanOrEqual(1);
+    await expectStillServing();
+  });
+
+  it('waits for the rest of a truncated frame without blocking anyone else', async () => {
+    const client = await RawClient.connect(broker.port);
+    const frame = Buffer.concat(
+      encodeRequestFrame(Apis.Metadata, 4, 1, 'truncated', { topics: [{ name: 'victim' }] }),
+    );
+    client.write(frame.subarray(0, frame.length - 5));
+    await expectStillServing();
+    client.write(frame.subarray(frame.length - 5));
+    const response = await client.nextFrame();
+    expect(response.readInt32BE(0)).toBe(1);
+    client.close();
+  });
+
+  it('answers a batch with a bad CRC with CORRUPT_MESSAGE and stores nothing of it', async () => {
+    const batch = encodeRecordBatch({ records: [{ value: 'evil' }] });
+    batch[batch.length - 1] ^= 0xff;
+    const client = await RawClient.connect(broker.port);
+    try {
+      const response = await client.request(Apis.Produce, 7, {
+        acks: -1,
+        timeoutMs: 1000,
+        topicData: [{ name: 'victim', partitionData: [{ index: 0, records: batch }] }],
+      });
+      expect(response.responses[0].partitionResponses[0].errorCode).toBe(2);
+    } finally {
+      client.close();
+    }
+    await expectStillServing();
+  });
+
+  it('answers a batch over max.message.bytes with MESSAGE_TOO_LARGE', async () => {
+    const batch = encodeRecordBatch({ records: [{ value: Buffer.alloc(20_000, 7) }] });
+    const client = await RawClient.connect(broker.port);
+    try {
+      const response = await client.request(Apis.Produce, 7, {
+        acks: 1,
+        timeoutMs: 1000,
+        topicData: [{ name: 'victim', partitionData: [{ index: 0, records: batch }] }],
+      });
+      expect(response.responses[0].partitionResponses[0].errorCode).toBe(10);
+    } finally {
+      client.close();
+    }
+    await expectStillServing();
+  });
+
+  it('closes a connection that uses an unknown API key, and answers an unknown ApiVersions version', async () => {
+    const client = await RawClient.connect(broker.port);
+    const frame = Buffer.alloc(4 + 10);
+    frame.writeInt32BE(10, 0);
+    frame.writeInt16BE(999, 4); // api key
+    frame.writeInt16BE(0, 6);
+    frame.writeInt32BE(7, 8);
+    frame.writeInt16BE(-1, 12); // null client id
+    client.write(frame);
+    await expectClosed(client);
+
+    const versions = await RawClient.connect(broker.port);
+    try {
+      const probe = Buffer.alloc(4 + 10);
+      probe.writeInt32BE(10, 0);
+      probe.writeInt16BE(18, 4);
+      probe.writeInt16BE(99, 6);
+      probe.writeInt32BE(42, 8);
+      probe.writeInt16BE(-1, 12);
+      versions.write(probe);
+      const response = await versions.nextFrame();
+      expect(response.readInt32BE(0)).toBe(42);
+      expect(response.readInt16BE(4)).toBe(35); // UNSUPPORTED_VERSION, v0 body
+    } finally {
+      versions.close();
+    }
+    await expectStillServing();
+  });
+
+  it('closes a connection whose request claims a huge array inside a valid frame', async () => {
+    const writer = new Writer();
+    const size = writer.reserve(4);
+    writer.int16(Apis.Metadata.apiKey).int16(4).int32(5).nullableString('liar');
+    writer.int32(0x7ffffff0); // topics: two billion elements
+    writer.raw(Buffer.alloc(16));
+    size.buffer.writeInt32BE(writer.length - 4, size.offset);
+    const client = await RawClient.connect(broker.port);
+    client.write(writer.toBuffer());
+    await expectClosed(client);
+    await expectStillServing();
+  });
+
+  it('closes a connection that asks for a version it does not support, leaving others alone', async () => {
+    const client = await RawClient.connect(broker.port);
+    client.write(Buffer.concat(encodeRequestFrame(Apis.Produce, 9, 1, 'x', { acks: 1, topicData: [] })));
+    await expectClosed(client);
+    await expectStillServing();
+  });
+});
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
