@@ -74,7 +74,10 @@ function runProcess(command: string, args: string[], timeoutMs = 600_000): Promi
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const timer = setTimeout(() => {
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+    }, timeoutMs);
     child.stdout.on('data', (chunk) => {
       stdout += chunk;
     });
@@ -117,17 +120,7 @@ async function startBroker(): Promise<BrokerProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
   const child = spawn(
     process.execPath,
-    [
-      join(here, '../dist/main.js'),
-      '--port',
-      '0',
-      '--data-dir',
-      dataDir,
-      '--set',
-      'metrics.port=-1',
-      '--log-level',
-      'warn',
-    ],
+    [join(here, '../dist/main.js'), '--port', '0', '--data-dir', dataDir, '--set', 'metrics.port=-1'],
     { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SLUICE_LOG_LEVEL: 'info' } },
   );
   const port = await new Promise<number>((resolvePort, reject) => {
@@ -218,27 +211,31 @@ async function latency(
 ): Promise<{ p50: number; p99: number; count: number }> {
   const count = RATE * LATENCY_SECONDS;
   const file = join(broker.dataDir, `latency-${topic}.txt`);
-  await runProcess('kcat', ['-b', broker.bootstrap, '-P', '-t', topic, '-p', '0'], 0).catch(() => undefined);
-  const consumer = runProcess(binary, [
-    '-C',
-    '-t',
-    topic,
-    '-p',
-    '0',
-    '-b',
-    broker.bootstrap,
-    '-o',
-    'end',
-    '-l',
-    '-A',
-    file,
-    '-c',
-    String(count),
-    '-u',
-    '-q',
-    '-X',
-    'fetch.wait.max.ms=100',
-  ]);
+  await runProcess('kcat', ['-b', broker.bootstrap, '-L', '-t', topic]);
+  const consumer = runProcess(
+    binary,
+    [
+      '-C',
+      '-t',
+      topic,
+      '-p',
+      '0',
+      '-b',
+      broker.bootstrap,
+      '-o',
+      'end',
+      '-l',
+      '-A',
+      file,
+      '-c',
+      String(count),
+      '-u',
+      '-q',
+      '-X',
+      'fetch.wait.max.ms=100',
+    ],
+    (LATENCY_SECONDS + 15) * 1000,
+  );
   await new Promise((resolveWait) => setTimeout(resolveWait, 1500));
   const producer = await runProcess(binary, [
     '-P',
@@ -337,7 +334,7 @@ async function main(): Promise<void> {
       const broker = await startBroker();
       try {
         const topic = `bench-${partitions}`;
-        await runProcess(binary, ['-P', '-t', topic, '-b', broker.bootstrap, '-c', '0']);
+        await runProcess('kcat', ['-b', broker.bootstrap, '-L', '-t', topic]);
         if (partitions > 1) await growTopic(broker, topic, partitions);
         const p = await produce(binary, broker, topic, partitions);
         produced.push((p.dr / p.elapsed) * 1000);
