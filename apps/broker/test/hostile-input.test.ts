@@ -108,6 +108,29 @@ describe('hostile input', () => {
     await expectStillServing();
   });
 
+  it('answers an old message format (magic 1) with UNSUPPORTED_FOR_MESSAGE_FORMAT', async () => {
+    const legacy = Buffer.alloc(34 + 5);
+    legacy.writeBigInt64BE(0n, 0); // offset
+    legacy.writeInt32BE(legacy.length - 12, 8); // message size
+    legacy.writeUInt32BE(0, 12); // crc (not checked: the format is refused first)
+    legacy.writeInt8(1, 16); // magic 1
+    legacy.writeInt32BE(-1, 26); // null key
+    legacy.writeInt32BE(5, 30);
+    legacy.write('hello', 34);
+    const client = await RawClient.connect(broker.port);
+    try {
+      const response = await client.request(Apis.Produce, 2, {
+        acks: 1,
+        timeoutMs: 1000,
+        topicData: [{ name: 'victim', partitionData: [{ index: 0, records: legacy }] }],
+      });
+      expect(response.responses[0].partitionResponses[0].errorCode).toBe(43);
+    } finally {
+      client.close();
+    }
+    await expectStillServing();
+  });
+
   it('closes a connection that uses an unknown API key, and answers an unknown ApiVersions version', async () => {
     const client = await RawClient.connect(broker.port);
     const frame = Buffer.alloc(4 + 10);

@@ -1,6 +1,8 @@
 /**
- * Produce, versions 3-7 (record batch v2 only). Each partition's batches are validated and appended by the
- * log without decoding a record; acks=0 gets no response (and an error closes the connection, as Kafka
+ * Produce, versions 0-7, record batch v2 (magic 2) only: versions 0-2 are advertised because librdkafka up
+ * to 2.11 compresses with gzip, snappy or lz4 only when a broker's Produce range includes version 0; a
+ * request carrying an older message format gets UNSUPPORTED_FOR_MESSAGE_FORMAT. Each partition's batches
+ * are validated and appended by the log without decoding a record; acks=0 gets no response (and an error closes the connection, as Kafka
  * does, so the producer notices), acks=1 and acks=-1 are answered once the topic's flush policy is met (in a
  * cluster of one the ISR is this broker, so -1 only adds the min.insync.replicas check). An idempotent
  * retry of one of a producer's last five batches is answered with its original offsets.
@@ -8,11 +10,14 @@
 import type { LogAppendInfo } from '@sluice/log';
 import {
   Apis,
+  BatchLayout,
   CorruptMessageError,
+  CURRENT_MAGIC,
   type Input,
   type ProduceRequest,
   type ProduceResponse,
   type ProduceResponseTopicProduceResponse,
+  UnsupportedForMessageFormatError,
 } from '@sluice/protocol';
 import type { Broker } from '../broker.js';
 import type { Partition } from '../cluster/partition.js';
@@ -32,7 +37,7 @@ const ERROR_INVALID_REQUEST = 42;
 
 export const produceHandler = defineHandler<ProduceRequest, ProduceResponse>({
   api: Apis.Produce,
-  minVersion: 3,
+  minVersion: 0,
   maxVersion: 7,
   async handle(broker, context, request) {
     const started = performance.now();
@@ -105,6 +110,11 @@ async function appendPartition(
   if (records === null || records.length === 0) {
     throw new CorruptMessageError(
       `Produce to ${partition.topic}-${partition.index} carries no record batch.`,
+    );
+  }
+  if (records.length > BatchLayout.MAGIC && records[BatchLayout.MAGIC] !== CURRENT_MAGIC) {
+    throw new UnsupportedForMessageFormatError(
+      `${partition.topic}-${partition.index}: message format ${records[BatchLayout.MAGIC]} is not supported; send record batches (magic ${CURRENT_MAGIC}).`,
     );
   }
   const endBefore = partition.log.logEndOffset;
