@@ -1,0 +1,97 @@
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type InProcessBroker, startSluiceBroker } from '../../network/test/support/sluice-broker.js';
+import { TcpProxy } from '../../network/test/support/tcp-proxy.js';
+import { BufferExhaustedError, Producer } from '../src/index.js';
+import { readTopicValues } from './read-topic.js';
+
+/**
+ * A broker that stops answering: the producer's buffer pool fills with unacknowledged records, `send`
+ * blocks up to max.block.ms and then fails with BufferExhaustedError. Nothing is dropped: once the broker
+ * answers again, every message taken is delivered, and only those.
+ */
+describe('a full buffer pool', () => {
+  let proxy: TcpProxy;
+  let broker: InProcessBroker;
+
+  beforeAll(async () => {
+    proxy = await TcpProxy.start();
+    broker = await startSluiceBroker({ 'advertised.listeners': `PLAINTEXT://127.0.0.1:${proxy.port}` });
+    proxy.setTarget('127.0.0.1', broker.broker.port);
+  });
+
+  afterAll(async () => {
+    await broker?.stop();
+    await proxy?.stop();
+  });
+
+  it('makes send wait up to maxBlockMs, then fail with BufferExhaustedError; nothing taken is dropped', async () => {
+    const producer = new Producer({
+      bootstrapServers: `127.0.0.1:${proxy.port}`,
+      bufferMemoryBytes: 64 * 1024,
+      batchSizeBytes: 8 * 1024,
+      maxBlockMs: 400,
+      requestTimeoutMs: 30_000,
+      socketConnectionSetupTimeoutMs: 30_000,
+      reconnectBackoffMs: 10,
+      reconnectBackoffMaxMs: 100,
+      logger: pino({ level: 'silent' }),
+    });
+    const topic = 'back-pressure';
+    await producer.send({ topic, messages: [{ value: 'before', partition: 0 }] });
+
+    // The broker goes quiet: connections are cut, new ones connect but nothing flows.
+    proxy.hold();
+    const value = (i: number) => `${i}:${'v'.repeat(200)}`;
+    const settled: { index: number; outcome: 'sent' | 'refused'; accepted?: number }[] = [];
+    const sends: Promise<unknown>[] = [];
+    let index = 0;
+    let refusedAt = -1;
+    let refusal: BufferExhaustedError | null = null;
+    const started = Date.now();
+    // 100 messages of ~210 bytes per send: the 64 KiB pool holds about 3 sends' worth.
+    while (refusal === null && Date.now() - started < 10_000) {
+      const first = index;
+      const messages = Array.from({ length: 100 }, (_, j) => ({ value: value(first + j), partition: 0 }));
+      index += 100;
+      const sendStarted = Date.now();
+      const send = producer.send({ topic, messages }).then(
+        (results) => {
+          settled.push({ index: first, outcome: 'sent' });
+          return results;
+        },
+        (error: unknown) => {
+          if (!BufferExhaustedError.isInstance(error)) throw error;
+          const accepted = error.acceptedMessages;
+          settled.push({ index: first, outcome: 'refused', accepted });
+          refusal = error;
+          refusedAt = first;
+          expect(Date.now() - sendStarted).toBeGreaterThanOrEqual(390);
+        },
+      );
+      sends.push(send);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(refusal).not.toBeNull();
+    expect(refusal!.message).toContain('within max.block.ms (400 ms)');
+    expect(settled.filter((entry) => entry.outcome === 'sent')).toEqual([]);
+
+    // Stop offering more, let the broker answer again, and wait for everything taken.
+    proxy.release();
+    await Promise.all(sends);
+    await producer.flush();
+    await producer.close();
+
+    const refusedSends = settled.filter((entry) => entry.outcome === 'refused');
+    const expected = ['before'];
+    for (let first = 0; first < index; first += 100) {
+      const refused = refusedSends.find((entry) => entry.index === first);
+      const taken = refused === undefined ? 100 : refused.accepted!;
+      for (let j = 0; j < taken; j++) expected.push(value(first + j));
+    }
+    expect(refusedAt).toBeGreaterThanOrEqual(0);
+    const stored = (await readTopicValues(broker.bootstrap, topic)).get(0)!;
+    expect(stored.length).toBe(expected.length);
+    expect(stored).toEqual(expected);
+  });
+});
