@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BASE_TIMESTAMP, encodeBatch, simpleBatch } from '../test/record-batch-builder.js';
 import {
   ManualClock,
@@ -126,13 +126,14 @@ describe('LogManager', () => {
     const segmentsBefore = log.segmentCount;
     clock.advance(10_000);
     scheduler.runDue();
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(log.segmentCount).toBeLessThan(segmentsBefore);
+    await vi.waitFor(() => expect(log.segmentCount).toBeLessThan(segmentsBefore), { timeout: 10_000 });
     expect(log.logStartOffset).toBeGreaterThan(0);
     clock.advance(60_000);
     scheduler.runDue();
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(read('log-start-offset-checkpoint')).toBe(`0\n1\nr 0 ${log.logStartOffset}\n`);
+    await vi.waitFor(
+      () => expect(read('log-start-offset-checkpoint')).toBe(`0\n1\nr 0 ${log.logStartOffset}\n`),
+      { timeout: 10_000 },
+    );
   });
 
   it('enforces flush.ms from its flush scheduler', async () => {
@@ -146,8 +147,7 @@ describe('LogManager', () => {
     expect(log.recoveryPoint).toBe(0);
     clock.advance(2000);
     scheduler.runDue();
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(log.recoveryPoint).toBe(1);
+    await vi.waitFor(() => expect(log.recoveryPoint).toBe(1), { timeout: 10_000 });
   });
 
   it('ignores an unreadable checkpoint and recovers the logs fully', async () => {

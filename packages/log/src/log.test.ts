@@ -11,7 +11,7 @@ import {
   OutOfOrderSequenceNumberError,
   RecordListTooLargeError,
 } from '@sluice/protocol';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BASE_TIMESTAMP, encodeBatch, simpleBatch, summarizeBatches } from '../test/record-batch-builder.js';
 import {
   ManualClock,
@@ -660,8 +660,7 @@ describe('retention', () => {
     expect(deletedFiles().length).toBeGreaterThan(0);
     clock.advance(1000);
     scheduler.runDue();
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(deletedFiles()).toEqual([]);
+    await vi.waitFor(() => expect(deletedFiles()).toEqual([]), { timeout: 10_000 });
   });
 });
 
