@@ -83,6 +83,8 @@ export class Broker {
   private socketServer: SocketServer | null = null;
   private metricsServer: MetricsServer | null = null;
   private stopping: Promise<void> | null = null;
+  /** Effective configs by topic, computed on first use and dropped whenever a topic or broker config changes. */
+  private readonly topicConfigCache = new Map<string, EffectiveTopicConfig>();
   /** Topic names with a create or delete in progress, so that two changes to one topic never interleave. */
   private readonly topicLocks = new Map<string, Promise<unknown>>();
 
@@ -260,8 +262,13 @@ export class Broker {
   // ---- configs ----
 
   topicConfig(name: string): EffectiveTopicConfig {
-    const topic = this.topics.get(name);
-    return effectiveTopicConfig(topic?.record.configs ?? {}, this.config, this.dynamicBrokerConfigs);
+    let effective = this.topicConfigCache.get(name);
+    if (!effective) {
+      const topic = this.topics.get(name);
+      effective = effectiveTopicConfig(topic?.record.configs ?? {}, this.config, this.dynamicBrokerConfigs);
+      if (topic) this.topicConfigCache.set(name, effective);
+    }
+    return effective;
   }
 
   logConfigFor(name: string): LogConfig {
@@ -284,6 +291,7 @@ export class Broker {
     }
     this.dynamicBrokerConfigs = parsed;
     this.dynamicBrokerConfigText = { ...configs };
+    this.topicConfigCache.clear();
   }
 
   /**
@@ -329,6 +337,7 @@ export class Broker {
   }
 
   private updateLogConfigs(name: string): void {
+    this.topicConfigCache.delete(name);
     const logConfig = this.logConfigFor(name);
     for (const partition of this.partitions.get(name) ?? []) partition.log.updateConfig(logConfig);
   }
@@ -498,6 +507,7 @@ export class Broker {
       this.requireTopic(name);
       await this.clusterStore.deleteTopic(name);
       this.topics.delete(name);
+      this.topicConfigCache.delete(name);
       const list = this.partitions.get(name) ?? [];
       this.partitions.delete(name);
       for (const partition of list) {
