@@ -41,7 +41,7 @@ export const fetchHandler = defineHandler<FetchRequest, FetchResponse>({
   async handle(broker, context, request) {
     const started = performance.now();
     let result = readPartitions(broker, context, request);
-    const minBytes = Math.max(request.minBytes, 1);
+    const minBytes = Math.max(request.minBytes, 0);
     if (result.bytes < minBytes && request.maxWaitMs > 0 && !result.hasError && !broker.isShuttingDown) {
       const keys = request.topics.flatMap((topic) =>
         topic.partitions.map((partition) => partitionKey(topic.topic, partition.partition)),

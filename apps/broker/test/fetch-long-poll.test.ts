@@ -1,0 +1,103 @@
+import { Apis, encodeRecordBatch } from '@sluice/protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Broker } from '../src/broker.js';
+import { removeDirectory, startBroker, temporaryDirectory } from './helpers.js';
+import { RawClient } from './raw-client.js';
+
+describe('fetch long polling', () => {
+  let dataDir: string;
+  let broker: Broker;
+  let client: RawClient;
+
+  beforeAll(async () => {
+    dataDir = temporaryDirectory();
+    broker = await startBroker(dataDir);
+    client = await RawClient.connect(broker.port);
+    await client.request(Apis.CreateTopics, 3, {
+      topics: [{ name: 'polled', numPartitions: 1, replicationFactor: 1 }],
+      timeoutMs: 5000,
+    });
+  });
+
+  afterAll(async () => {
+    client.close();
+    await broker.shutdown();
+    removeDirectory(dataDir);
+  });
+
+  const fetchFrom = (connection: RawClient, offset: bigint, minBytes: number, maxWaitMs: number) =>
+    connection.request(Apis.Fetch, 11, {
+      replicaId: -1,
+      maxWaitMs,
+      minBytes,
+      maxBytes: 1_000_000,
+      topics: [
+        {
+          topic: 'polled',
+          partitions: [{ partition: 0, fetchOffset: offset, partitionMaxBytes: 1_000_000 }],
+        },
+      ],
+    });
+
+  const produce = (connection: RawClient, values: string[]) =>
+    connection.request(Apis.Produce, 7, {
+      acks: 1,
+      timeoutMs: 1000,
+      topicData: [
+        {
+          name: 'polled',
+          partitionData: [
+            { index: 0, records: encodeRecordBatch({ records: values.map((value) => ({ value })) }) },
+          ],
+        },
+      ],
+    });
+
+  it('answers at once when min_bytes is 0', async () => {
+    const started = Date.now();
+    const response = await fetchFrom(client, 0n, 0, 5000);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(response.responses[0].partitions[0].records?.length).toBe(0);
+  });
+
+  it('waits max_wait_ms when nothing arrives', async () => {
+    const started = Date.now();
+    await fetchFrom(client, 0n, 1, 400);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(390);
+  });
+
+  it('is woken by an append before max_wait_ms', async () => {
+    const consumer = await RawClient.connect(broker.port);
+    try {
+      const started = Date.now();
+      const waiting = fetchFrom(consumer, 0n, 1, 10_000);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await produce(client, ['wake up']);
+      const response = await waiting;
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(response.responses[0].partitions[0].records?.length).toBeGreaterThan(0);
+      expect(response.responses[0].partitions[0].highWatermark).toBe(1n);
+    } finally {
+      consumer.close();
+    }
+  });
+
+  it('keeps waiting until min_bytes have arrived', async () => {
+    const consumer = await RawClient.connect(broker.port);
+    try {
+      const waiting = fetchFrom(consumer, 1n, 2000, 10_000);
+      let answered = false;
+      void waiting.then(() => {
+        answered = true;
+      });
+      await produce(client, ['small']);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(answered).toBe(false);
+      await produce(client, ['x'.repeat(3000)]);
+      const response = await waiting;
+      expect(response.responses[0].partitions[0].records!.length).toBeGreaterThanOrEqual(2000);
+    } finally {
+      consumer.close();
+    }
+  });
+});
