@@ -1,11 +1,16 @@
 import { createRequire } from 'node:module';
+import { nativeCrc32c } from '@sluice/native';
 
 /**
  * CRC-32C (Castagnoli, polynomial 0x1EDC6F41, reflected 0x82F63B78), the checksum of Kafka's record batch v2.
  * Node's `zlib.crc32` is the IEEE CRC-32 and gives different values.
  *
- * `crc32c` uses the SSE4.2 / ARMv8 instruction through @node-rs/crc32 when its prebuilt binary loads
- * (about 6 GB/s here), and the portable slicing-by-8 JavaScript version otherwise (about 0.8 GB/s).
+ * `crc32c` uses the first of these that loads (`crc32cImplementation` says which):
+ * - '@sluice/native': Sluice's addon, three interleaved crc32 instruction streams (SSE4.2 on x86-64, the
+ *   CRC32 extension on aarch64), about 20-27 GB/s here;
+ * - '@node-rs/crc32': its prebuilt binary, one instruction stream, about 5.5 GB/s;
+ * - 'portable': the slicing-by-8 JavaScript below, about 0.5-0.8 GB/s.
+ * SLUICE_NATIVE=off skips the addon (for all of Sluice); SLUICE_CRC32C=portable forces the JavaScript.
  */
 
 const POLYNOMIAL_REFLECTED = 0x82f63b78;
@@ -54,31 +59,48 @@ export function crc32cPortable(bytes: Uint8Array, start = 0, end = bytes.length,
   return ~c >>> 0;
 }
 
-type NativeCrc32c = (input: Buffer, initialState?: number) => number;
+type Crc32c = (bytes: Uint8Array, start?: number, end?: number, crc?: number) => number;
+type NodeRsCrc32c = (input: Buffer, initialState?: number) => number;
 
-function loadNative(): NativeCrc32c | null {
-  if (process.env.SLUICE_CRC32C === 'portable') return null;
+function loadNodeRs(): NodeRsCrc32c | null {
   try {
-    const native = createRequire(import.meta.url)('@node-rs/crc32') as { crc32c?: NativeCrc32c };
-    const check = native.crc32c?.(Buffer.from('123456789'));
-    return check === 0xe3069283 ? (native.crc32c as NativeCrc32c) : null;
+    const nodeRs = createRequire(import.meta.url)('@node-rs/crc32') as { crc32c?: NodeRsCrc32c };
+    const check = nodeRs.crc32c?.(Buffer.from('123456789'));
+    return check === 0xe3069283 ? (nodeRs.crc32c as NodeRsCrc32c) : null;
   } catch {
     return null;
   }
 }
 
-const native = loadNative();
+function fromNodeRs(nodeRs: NodeRsCrc32c): Crc32c {
+  return (bytes, start = 0, end = bytes.length, crc = 0) => {
+    const view =
+      start === 0 && end === bytes.length && Buffer.isBuffer(bytes)
+        ? bytes
+        : Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start);
+    return nodeRs(view, crc) >>> 0;
+  };
+}
+
+function choose(): { implementation: '@sluice/native' | '@node-rs/crc32' | 'portable'; crc32c: Crc32c } {
+  if (process.env.SLUICE_CRC32C !== 'portable') {
+    const native = nativeCrc32c;
+    if (native !== null) {
+      return {
+        implementation: '@sluice/native',
+        crc32c: (bytes, start = 0, end = bytes.length, crc = 0) => native(bytes, start, end, crc),
+      };
+    }
+    const nodeRs = loadNodeRs();
+    if (nodeRs !== null) return { implementation: '@node-rs/crc32', crc32c: fromNodeRs(nodeRs) };
+  }
+  return { implementation: 'portable', crc32c: crc32cPortable };
+}
+
+const chosen = choose();
 
 /** Which implementation `crc32c` uses. */
-export const crc32cImplementation: 'native' | 'portable' = native ? 'native' : 'portable';
+export const crc32cImplementation: '@sluice/native' | '@node-rs/crc32' | 'portable' = chosen.implementation;
 
 /** CRC-32C of `bytes[start, end)`, continuing from `crc` (0 to begin). Returns an unsigned 32-bit number. */
-export const crc32c: (bytes: Uint8Array, start?: number, end?: number, crc?: number) => number = native
-  ? (bytes, start = 0, end = bytes.length, crc = 0) => {
-      const view =
-        start === 0 && end === bytes.length && Buffer.isBuffer(bytes)
-          ? bytes
-          : Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start);
-      return native(view, crc) >>> 0;
-    }
-  : crc32cPortable;
+export const crc32c: Crc32c = chosen.crc32c;

@@ -1,0 +1,140 @@
+/*
+ * The Node-API surface of @sluice/native (plain node_api.h, Node-API version 8):
+ *
+ *   crc32c(bytes: Uint8Array, start: number, end: number, initial: number): number
+ *   crc32cTable(bytes: Uint8Array, start: number, end: number, initial: number): number
+ *   walkRecords(buffer: Uint8Array, batchStart: number, sizeBytes: number, recordCount: number,
+ *               requireKeys: boolean, details: Float64Array): number
+ *   crc32cMethod: "sse4.2" | "armv8-crc" | "table"
+ *
+ * crc32c is CRC-32C of bytes[start, end) continuing from `initial` (0 to begin), with the fastest method
+ * of this CPU; crc32cTable the same with the portable tables. walkRecords returns a record walk problem
+ * code (0 when the records are well formed) and, for a problem, writes [record index, value, second
+ * value] to `details`. Misuse (a wrong type, a range outside the bytes) throws a TypeError or RangeError.
+ */
+#include <node_api.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crc32c.h"
+#include "record-walk.h"
+
+/* Buffers the record walk accepts are shorter than this (its positions use it as "malformed"). */
+#define WALK_MAX_BUFFER_BYTES INT64_C(2147483647)
+
+static napi_value throw_type_error(napi_env env, const char *message) {
+  napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", message);
+  return NULL;
+}
+
+static napi_value throw_range_error(napi_env env, const char *message) {
+  napi_throw_range_error(env, "ERR_OUT_OF_RANGE", message);
+  return NULL;
+}
+
+/* The bytes of a Uint8Array (a Buffer included); false if `value` is not one. */
+static bool get_bytes(napi_env env, napi_value value, const uint8_t **data, size_t *length) {
+  napi_typedarray_type type;
+  void *raw = NULL;
+  if (napi_get_typedarray_info(env, value, &type, length, &raw, NULL, NULL) != napi_ok) return false;
+  if (type != napi_uint8_array) return false;
+  *data = (const uint8_t *)raw;
+  return true;
+}
+
+static napi_value crc32c_with(napi_env env, napi_callback_info info,
+                              uint32_t (*update)(uint32_t, const uint8_t *, size_t)) {
+  size_t argc = 4;
+  napi_value argv[4];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc < 4) return throw_type_error(env, "crc32c takes (bytes, start, end, initial)");
+  const uint8_t *data;
+  size_t length;
+  if (!get_bytes(env, argv[0], &data, &length)) return throw_type_error(env, "bytes must be a Uint8Array");
+  int64_t start;
+  int64_t end;
+  uint32_t initial;
+  if (napi_get_value_int64(env, argv[1], &start) != napi_ok ||
+      napi_get_value_int64(env, argv[2], &end) != napi_ok ||
+      napi_get_value_uint32(env, argv[3], &initial) != napi_ok)
+    return throw_type_error(env, "start, end and initial must be numbers");
+  if (!(0 <= start && start <= end && (uint64_t)end <= length))
+    return throw_range_error(env, "crc32c needs 0 <= start <= end <= bytes.length");
+  uint32_t crc = update(initial, data + start, (size_t)(end - start));
+  napi_value result;
+  napi_create_uint32(env, crc, &result);
+  return result;
+}
+
+static napi_value crc32c_best(napi_env env, napi_callback_info info) {
+  return crc32c_with(env, info, crc32c_update);
+}
+
+static napi_value crc32c_table(napi_env env, napi_callback_info info) {
+  return crc32c_with(env, info, crc32c_update_table);
+}
+
+static napi_value walk_records(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc < 6)
+    return throw_type_error(
+        env, "walkRecords takes (buffer, batchStart, sizeBytes, recordCount, requireKeys, details)");
+  const uint8_t *data;
+  size_t length;
+  if (!get_bytes(env, argv[0], &data, &length)) return throw_type_error(env, "buffer must be a Uint8Array");
+  if ((uint64_t)length >= (uint64_t)WALK_MAX_BUFFER_BYTES)
+    return throw_range_error(env, "record walks need buffers shorter than 2 GiB");
+  int64_t batch_start;
+  int64_t size_bytes;
+  int64_t record_count;
+  bool require_keys;
+  if (napi_get_value_int64(env, argv[1], &batch_start) != napi_ok ||
+      napi_get_value_int64(env, argv[2], &size_bytes) != napi_ok ||
+      napi_get_value_int64(env, argv[3], &record_count) != napi_ok)
+    return throw_type_error(env, "batchStart, sizeBytes and recordCount must be numbers");
+  if (napi_get_value_bool(env, argv[4], &require_keys) != napi_ok)
+    return throw_type_error(env, "requireKeys must be a boolean");
+  if (!(0 <= batch_start && batch_start <= (int64_t)length && 0 <= size_bytes &&
+        size_bytes <= WALK_MAX_BUFFER_BYTES))
+    return throw_range_error(env, "walkRecords needs a batch that starts inside the buffer");
+
+  struct record_walk_details details;
+  int problem = record_walk(data, (int64_t)length, batch_start, size_bytes, record_count, require_keys,
+                            &details);
+  if (problem != RECORD_WALK_NONE) {
+    napi_typedarray_type type;
+    size_t detail_count;
+    void *detail_data;
+    if (napi_get_typedarray_info(env, argv[5], &type, &detail_count, &detail_data, NULL, NULL) != napi_ok ||
+        type != napi_float64_array || detail_count < 3)
+      return throw_type_error(env, "details must be a Float64Array of at least 3 numbers");
+    double *out = (double *)detail_data;
+    out[0] = (double)details.record_index;
+    out[1] = (double)details.value;
+    out[2] = (double)details.second;
+  }
+  napi_value result;
+  napi_create_int32(env, problem, &result);
+  return result;
+}
+
+static bool export_function(napi_env env, napi_value exports, const char *name, napi_callback callback) {
+  napi_value function;
+  return napi_create_function(env, name, NAPI_AUTO_LENGTH, callback, NULL, &function) == napi_ok &&
+         napi_set_named_property(env, exports, name, function) == napi_ok;
+}
+
+NAPI_MODULE_INIT() {
+  crc32c_init();
+  napi_value method;
+  if (!export_function(env, exports, "crc32c", crc32c_best) ||
+      !export_function(env, exports, "crc32cTable", crc32c_table) ||
+      !export_function(env, exports, "walkRecords", walk_records) ||
+      napi_create_string_utf8(env, crc32c_method(), NAPI_AUTO_LENGTH, &method) != napi_ok ||
+      napi_set_named_property(env, exports, "crc32cMethod", method) != napi_ok)
+    return NULL;
+  return exports;
+}

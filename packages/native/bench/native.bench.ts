@@ -1,0 +1,167 @@
+/**
+ * Throughput of @sluice/native: CRC-32C with the CPU's method and with the addon's tables, against
+ * @node-rs/crc32 (one crc32 instruction stream; what @sluice/protocol used before) and a memory copy as
+ * baselines measured in the same run; and the native record walk in ns per record.
+ *
+ *   pnpm --filter @sluice/native bench [--quick]
+ *
+ * Every round runs each case for at least CASE_MS, cases interleaved; figures are medians over rounds
+ * (the machine is shared and noisy), comparisons are ratios within the run. Inputs come from a seeded
+ * generator, so every run measures the same bytes.
+ */
+import { createRequire } from 'node:module';
+import { cpus, loadavg } from 'node:os';
+import {
+  nativeAvailable,
+  nativeCrc32c,
+  nativeCrc32cMethod,
+  nativeCrc32cTable,
+  nativeWalkRecords,
+} from '../src/index.js';
+
+const QUICK = process.argv.includes('--quick');
+const ROUNDS = QUICK ? 3 : 9;
+const CASE_MS = QUICK ? 20 : 200;
+const SEED = 2024;
+const SIZES_BYTES = [16 * 1024, 1024 * 1024];
+const RECORD_VALUE_BYTES = 100;
+
+function write(line = ''): void {
+  process.stdout.write(`${line}\n`);
+}
+
+/** mulberry32 */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randomBytes(length: number, next: () => number): Buffer {
+  const bytes = Buffer.allocUnsafe(length);
+  for (let i = 0; i < length; i++) bytes[i] = Math.floor(next() * 256);
+  return bytes;
+}
+
+function pushVarint(out: number[], value: number): void {
+  let raw = ((value << 1) ^ (value >> 31)) >>> 0;
+  while (raw >= 0x80) {
+    out.push((raw & 0x7f) | 0x80);
+    raw >>>= 7;
+  }
+  out.push(raw);
+}
+
+/** A batch (61-byte header, left zero: the walk does not read it) of records with 100-byte values. */
+function recordBatch(targetBytes: number, next: () => number): { batch: Buffer; recordCount: number } {
+  const parts: Buffer[] = [Buffer.alloc(61)];
+  let sizeBytes = 61;
+  let recordCount = 0;
+  for (;;) {
+    const fields: number[] = [0];
+    pushVarint(fields, recordCount); // timestampDelta (as a varint: same bytes as a small varlong)
+    pushVarint(fields, recordCount); // offsetDelta
+    pushVarint(fields, -1); // no key
+    pushVarint(fields, RECORD_VALUE_BYTES);
+    const head: number[] = [];
+    pushVarint(head, fields.length + RECORD_VALUE_BYTES + 1);
+    const record = Buffer.concat([
+      Buffer.from([...head, ...fields]),
+      randomBytes(RECORD_VALUE_BYTES, next),
+      Buffer.from([0]),
+    ]);
+    if (sizeBytes + record.length > targetBytes) break;
+    parts.push(record);
+    sizeBytes += record.length;
+    recordCount++;
+  }
+  return { batch: Buffer.concat(parts), recordCount };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/** Seconds per call of `run`, running it for at least CASE_MS. */
+function time(run: () => unknown): number {
+  let calls = 0;
+  const started = performance.now();
+  let elapsed = 0;
+  do {
+    for (let i = 0; i < 16; i++) run();
+    calls += 16;
+    elapsed = performance.now() - started;
+  } while (elapsed < CASE_MS);
+  return elapsed / 1000 / calls;
+}
+
+if (!nativeAvailable) {
+  write('The @sluice/native addon is not available on this machine: nothing to measure.');
+  process.exit(0);
+}
+const nodeRs = createRequire(import.meta.url)('@node-rs/crc32') as {
+  crc32c: (input: Buffer, initial?: number) => number;
+};
+
+write('# @sluice/native benchmark');
+write(`command: pnpm --filter @sluice/native bench${QUICK ? ' --quick' : ''}`);
+write(
+  `machine: ${cpus()[0]?.model ?? 'unknown cpu'}, ${cpus().length} cores, node ${process.version}, ${process.platform}/${process.arch}, ` +
+    `load average ${loadavg()
+      .map((load) => load.toFixed(2))
+      .join(' ')}`,
+);
+write(
+  `seed ${SEED}; ${ROUNDS} rounds (after a warm-up), each case at least ${CASE_MS} ms per round; medians`,
+);
+write();
+
+const next = random(SEED);
+for (const sizeBytes of SIZES_BYTES) {
+  const input = randomBytes(sizeBytes, next);
+  const target = Buffer.allocUnsafe(sizeBytes);
+  const { batch, recordCount } = recordBatch(sizeBytes, next);
+  const details = new Float64Array(3);
+  const cases: [string, () => unknown][] = [
+    [`crc32c @sluice/native (${nativeCrc32cMethod})`, () => nativeCrc32c!(input, 0, sizeBytes, 0)],
+    ['crc32c @sluice/native tables', () => nativeCrc32cTable!(input, 0, sizeBytes, 0)],
+    ['crc32c @node-rs/crc32', () => nodeRs.crc32c(input)],
+    ['memory copy', () => input.copy(target)],
+    [
+      `record walk (${recordCount} records)`,
+      () => nativeWalkRecords!(batch, 0, batch.length, recordCount, false, details),
+    ],
+  ];
+  if (nativeCrc32c!(input, 0, sizeBytes, 0) !== nodeRs.crc32c(input) >>> 0)
+    throw new Error('CRC-32C results differ');
+  if (nativeWalkRecords!(batch, 0, batch.length, recordCount, false, details) !== 0)
+    throw new Error('walk failed');
+  for (const [, run] of cases) time(run);
+  const seconds = new Map<string, number[]>(cases.map(([name]) => [name, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, run] of cases) seconds.get(name)!.push(time(run));
+  }
+  write(`## ${sizeBytes} bytes`);
+  write(`${'case'.padEnd(40)} ${'GB/s'.padStart(8)} ${'µs/call'.padStart(9)}`);
+  for (const [name] of cases) {
+    const callSeconds = median(seconds.get(name)!);
+    write(
+      `${name.padEnd(40)} ${(sizeBytes / callSeconds / 1e9).toFixed(2).padStart(8)} ${(callSeconds * 1e6).toFixed(2).padStart(9)}`,
+    );
+  }
+  const best = median(seconds.get(cases[0][0])!);
+  write(
+    `ratios: @sluice/native is ${(median(seconds.get('crc32c @node-rs/crc32')!) / best).toFixed(2)}x @node-rs/crc32, ` +
+      `${(median(seconds.get('crc32c @sluice/native tables')!) / best).toFixed(2)}x its tables, ` +
+      `${(median(seconds.get('memory copy')!) / best).toFixed(2)}x the speed of a memory copy; ` +
+      `the walk takes ${((median(seconds.get(cases[4][0])!) / recordCount) * 1e9).toFixed(2)} ns per record`,
+  );
+  write();
+}
