@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import type { GroupCoordinator } from '@sluice/coordination';
 import {
   brokerKey,
   type CoordinationStore,
@@ -41,6 +42,7 @@ import {
   validateTopicConfigs,
 } from './config/topic-config.js';
 import { DataDirectoryLock } from './data-dir-lock.js';
+import { BrokerGroups } from './groups/broker-groups.js';
 import { createRequestHandler } from './handlers/index.js';
 import { BrokerMetrics } from './metrics/broker-metrics.js';
 import { MetricsServer } from './metrics/metrics-server.js';
@@ -87,6 +89,8 @@ export class Broker {
   private readonly topicConfigCache = new Map<string, EffectiveTopicConfig>();
   /** Topic names with a create or delete in progress, so that two changes to one topic never interleave. */
   private readonly topicLocks = new Map<string, Promise<unknown>>();
+  /** Consumer groups (the group coordinator); set at start, once __consumer_offsets exists. */
+  private groups: BrokerGroups | null = null;
 
   private constructor(
     readonly config: BrokerConfig,
@@ -151,7 +155,11 @@ export class Broker {
       void broker.shutdown();
     });
     await broker.loadMetadata();
+    // ---- consumer groups: the offsets topic exists before clients connect; groups load once they may ----
+    broker.groups = await BrokerGroups.create(broker);
     await broker.startServers();
+    await broker.groups.load();
+    // ---- end of consumer groups ----
     return broker;
   }
 
@@ -231,6 +239,11 @@ export class Broker {
 
   get isShuttingDown(): boolean {
     return this.stopping !== null;
+  }
+
+  /** The group coordinator, or null while the broker is starting. */
+  get groupCoordinator(): GroupCoordinator | null {
+    return this.groups?.coordinator ?? null;
   }
 
   topicNames(): string[] {
@@ -624,6 +637,8 @@ export class Broker {
     this.logger.info('shutting down');
     const stopped = this.socketServer?.stop(this.config.shutdownTimeoutMs);
     this.purgatory.completeAll();
+    // Waiting JoinGroup and SyncGroup requests are answered (NOT_COORDINATOR) so that connections drain.
+    this.groups?.shutdown();
     await stopped;
     await this.metricsServer?.stop();
     await this.logManager.shutdown();

@@ -278,6 +278,64 @@ export const BROKER_CONFIG_KEYS: readonly ConfigKey[] = [
     allowed: ['embedded'],
     doc: 'The coordination store: embedded (in-process, under log.dirs).',
   },
+  // ---- consumer groups (the group coordinator and the offsets topic) ----
+  {
+    name: 'offsets.topic.num.partitions',
+    type: 'int',
+    defaultValue: 50,
+    range: [1, 10_000],
+    doc: 'Partitions of __consumer_offsets when the broker creates it (later changes do not move groups).',
+  },
+  {
+    name: 'offsets.topic.replication.factor',
+    type: 'int',
+    defaultValue: 3,
+    range: [1, 32767],
+    doc: 'Replication factor of __consumer_offsets; lowered to the brokers available when it is created.',
+  },
+  {
+    name: 'offsets.retention.minutes',
+    type: 'int',
+    defaultValue: 10080,
+    range: POSITIVE_INT,
+    doc: 'How long committed offsets are kept once their group is empty (or, for a standalone consumer, after the commit).',
+  },
+  {
+    name: 'offsets.retention.check.interval.ms',
+    type: 'long',
+    defaultValue: 600000,
+    range: [1, MAX],
+    doc: 'How often expired offsets are looked for.',
+  },
+  {
+    name: 'group.min.session.timeout.ms',
+    type: 'int',
+    defaultValue: 6000,
+    range: [0, 2 ** 31 - 1],
+    doc: 'Shortest session.timeout.ms a group member may ask for.',
+  },
+  {
+    name: 'group.max.session.timeout.ms',
+    type: 'int',
+    defaultValue: 1800000,
+    range: [0, 2 ** 31 - 1],
+    doc: 'Longest session.timeout.ms a group member may ask for.',
+  },
+  {
+    name: 'group.initial.rebalance.delay.ms',
+    type: 'int',
+    defaultValue: 3000,
+    range: [0, 2 ** 31 - 1],
+    doc: 'How long the first rebalance of an empty group waits for more members to join.',
+  },
+  {
+    name: 'group.max.size',
+    type: 'int',
+    defaultValue: 2147483647,
+    range: POSITIVE_INT,
+    doc: 'Most members in one group (Sluice caps it at 10000 whatever this says).',
+  },
+  // ---- end of consumer groups ----
   {
     name: 'shutdown.timeout.ms',
     type: 'long',
@@ -325,6 +383,16 @@ export interface BrokerConfig {
   metricsPort: number;
   metricsHost: string;
   shutdownTimeoutMs: number;
+  // ---- consumer groups ----
+  offsetsTopicNumPartitions: number;
+  offsetsTopicReplicationFactor: number;
+  offsetsRetentionMs: number;
+  offsetsRetentionCheckIntervalMs: number;
+  groupMinSessionTimeoutMs: number;
+  groupMaxSessionTimeoutMs: number;
+  groupInitialRebalanceDelayMs: number;
+  groupMaxSize: number;
+  // ---- end of consumer groups ----
   /** Every key as given (file, then --set), for DescribeConfigs. */
   readonly explicit: ReadonlyMap<string, string>;
 }
@@ -407,6 +475,14 @@ export function resolveBrokerConfig(raw: ReadonlyMap<string, string>): BrokerCon
       );
     }
   }
+  // ---- consumer groups ----
+  if (get<number>('group.min.session.timeout.ms') > get<number>('group.max.session.timeout.ms')) {
+    throw new ConfigError(
+      'group.min.session.timeout.ms',
+      `group.min.session.timeout.ms (${get('group.min.session.timeout.ms')}) is above group.max.session.timeout.ms (${get('group.max.session.timeout.ms')}).`,
+    );
+  }
+  // ---- end of consumer groups ----
   return {
     nodeId,
     listener,
@@ -442,6 +518,16 @@ export function resolveBrokerConfig(raw: ReadonlyMap<string, string>): BrokerCon
     metricsPort: get('metrics.port'),
     metricsHost: get('metrics.host'),
     shutdownTimeoutMs: get('shutdown.timeout.ms'),
+    // ---- consumer groups ----
+    offsetsTopicNumPartitions: get('offsets.topic.num.partitions'),
+    offsetsTopicReplicationFactor: get('offsets.topic.replication.factor'),
+    offsetsRetentionMs: get<number>('offsets.retention.minutes') * 60_000,
+    offsetsRetentionCheckIntervalMs: get('offsets.retention.check.interval.ms'),
+    groupMinSessionTimeoutMs: get('group.min.session.timeout.ms'),
+    groupMaxSessionTimeoutMs: get('group.max.session.timeout.ms'),
+    groupInitialRebalanceDelayMs: get('group.initial.rebalance.delay.ms'),
+    groupMaxSize: get('group.max.size'),
+    // ---- end of consumer groups ----
     explicit: raw,
   };
 }

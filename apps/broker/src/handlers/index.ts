@@ -11,15 +11,26 @@ import { alterConfigsHandler } from './alter-configs.js';
 import { apiVersionsHandler, unsupportedApiVersionsResponse } from './api-versions.js';
 import { createPartitionsHandler } from './create-partitions.js';
 import { createTopicsHandler } from './create-topics.js';
+import { deleteGroupsHandler } from './delete-groups.js';
 import { deleteRecordsHandler } from './delete-records.js';
 import { deleteTopicsHandler } from './delete-topics.js';
 import { describeConfigsHandler } from './describe-configs.js';
+import { describeGroupsHandler } from './describe-groups.js';
 import { fetchHandler } from './fetch.js';
+import { findCoordinatorHandler } from './find-coordinator.js';
 import type { HandlerDefinition, RequestContext } from './handler.js';
+import { heartbeatHandler } from './heartbeat.js';
 import { initProducerIdHandler } from './init-producer-id.js';
+import { joinGroupHandler } from './join-group.js';
+import { leaveGroupHandler } from './leave-group.js';
+import { listGroupsHandler } from './list-groups.js';
 import { listOffsetsHandler } from './list-offsets.js';
 import { metadataHandler } from './metadata.js';
+import { offsetCommitHandler } from './offset-commit.js';
+import { offsetDeleteHandler } from './offset-delete.js';
+import { offsetFetchHandler } from './offset-fetch.js';
 import { produceHandler } from './produce.js';
+import { syncGroupHandler } from './sync-group.js';
 
 /** Every API this broker serves, with the versions it advertises (../shared/kafka-protocol/README.md). */
 export function brokerHandlers(): HandlerDefinition<unknown, unknown>[] {
@@ -35,6 +46,19 @@ export function brokerHandlers(): HandlerDefinition<unknown, unknown>[] {
     describeConfigsHandler,
     alterConfigsHandler,
     createPartitionsHandler,
+    // ---- consumer groups ----
+    findCoordinatorHandler,
+    joinGroupHandler,
+    syncGroupHandler,
+    heartbeatHandler,
+    leaveGroupHandler,
+    offsetCommitHandler,
+    offsetFetchHandler,
+    listGroupsHandler,
+    describeGroupsHandler,
+    deleteGroupsHandler,
+    offsetDeleteHandler,
+    // ---- end of consumer groups ----
   ];
   handlers.push(apiVersionsHandler(() => handlers));
   return handlers;
