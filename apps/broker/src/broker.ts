@@ -43,6 +43,7 @@ import {
 } from './config/topic-config.js';
 import { DataDirectoryLock } from './data-dir-lock.js';
 import { BrokerGroups } from './groups/broker-groups.js';
+import { OFFSETS_TOPIC_NAME } from './groups/offsets-topic.js';
 import { createRequestHandler } from './handlers/index.js';
 import { BrokerMetrics } from './metrics/broker-metrics.js';
 import { MetricsServer } from './metrics/metrics-server.js';
@@ -256,6 +257,11 @@ export class Broker {
 
   getPartition(topic: string, partition: number): Partition | undefined {
     return this.partitions.get(topic)?.[partition];
+  }
+
+  /** Topics the broker writes itself (__consumer_offsets): clients may read them but not change them. */
+  isInternalTopic(name: string): boolean {
+    return name === OFFSETS_TOPIC_NAME;
   }
 
   private *partitionGaugeValues() {
@@ -516,6 +522,8 @@ export class Broker {
     if (!this.config.deleteTopicEnable) {
       throw new TopicDeletionDisabledError('Topic deletion is disabled (delete.topic.enable=false).');
     }
+    if (this.isInternalTopic(name))
+      throw new InvalidTopicError(`Topic '${name}' is internal and cannot be deleted.`);
     await this.withTopicLock(name, async () => {
       this.requireTopic(name);
       await this.clusterStore.deleteTopic(name);
@@ -538,6 +546,9 @@ export class Broker {
     assignments: readonly (readonly number[])[] | null,
     validateOnly: boolean,
   ): Promise<void> {
+    if (this.isInternalTopic(name)) {
+      throw new InvalidTopicError(`Topic '${name}' is internal: its partition count cannot change.`);
+    }
     await this.withTopicLock(name, async () => {
       const topic = this.requireTopic(name);
       const current = topic.record.replicas.length;

@@ -131,6 +131,39 @@ describe('hostile input', () => {
     await expectStillServing();
   });
 
+  it('refuses client writes to __consumer_offsets and keeps it from being deleted or grown', async () => {
+    const client = await RawClient.connect(broker.port);
+    try {
+      const produced = await client.request(Apis.Produce, 7, {
+        acks: 1,
+        timeoutMs: 1000,
+        topicData: [
+          {
+            name: '__consumer_offsets',
+            partitionData: [{ index: 0, records: encodeRecordBatch({ records: [{ value: 'forged' }] }) }],
+          },
+        ],
+      });
+      expect(produced.responses[0].partitionResponses[0].errorCode).toBe(17);
+      const deleted = await client.request(Apis.DeleteTopics, 1, {
+        topicNames: ['__consumer_offsets'],
+        timeoutMs: 1000,
+      });
+      expect(deleted.responses[0].errorCode).toBe(17);
+      const grown = await client.request(Apis.CreatePartitions, 1, {
+        topics: [{ name: '__consumer_offsets', count: 60, assignments: null }],
+        timeoutMs: 1000,
+        validateOnly: false,
+      });
+      expect(grown.results[0].errorCode).toBe(17);
+      const metadata = await client.request(Apis.Metadata, 4, { topics: [{ name: '__consumer_offsets' }] });
+      expect(metadata.topics[0].isInternal).toBe(true);
+      expect(metadata.topics[0].partitions).toHaveLength(50);
+    } finally {
+      client.close();
+    }
+  });
+
   it('closes a connection that uses an unknown API key, and answers an unknown ApiVersions version', async () => {
     const client = await RawClient.connect(broker.port);
     const frame = Buffer.alloc(4 + 10);

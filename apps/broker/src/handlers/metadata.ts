@@ -51,7 +51,7 @@ export const metadataHandler = defineHandler<MetadataRequest, MetadataResponse>(
       topics.push({
         errorCode: 0,
         name,
-        isInternal: name.startsWith('__'),
+        isInternal: broker.isInternalTopic(name),
         partitions: topic.partitions.map((state, index) => ({
           errorCode: 0,
           partitionIndex: index,

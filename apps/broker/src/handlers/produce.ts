@@ -31,6 +31,7 @@ interface PartitionOutcome {
   info: LogAppendInfo | null;
 }
 
+const ERROR_INVALID_TOPIC = 17;
 const ERROR_INVALID_REQUIRED_ACKS = 21;
 const ERROR_UNKNOWN_TOPIC_OR_PARTITION = 3;
 const ERROR_INVALID_REQUEST = 42;
@@ -61,6 +62,10 @@ export const produceHandler = defineHandler<ProduceRequest, ProduceResponse>({
         }
         if (request.transactionalId !== null) {
           fail(ERROR_INVALID_REQUEST, 'Transactional produce is not supported by this broker.');
+          continue;
+        }
+        if (broker.isInternalTopic(topic.name)) {
+          fail(ERROR_INVALID_TOPIC, `Topic '${topic.name}' is internal: only the broker writes to it.`);
           continue;
         }
         const partition = broker.getPartition(topic.name, data.index);
