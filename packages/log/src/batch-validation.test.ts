@@ -1,10 +1,11 @@
+import { type NativeSplit, nativeValidateBatch, setNativeSplit } from '@sluice/native';
 import {
   CorruptMessageError,
   InvalidRecordError,
   InvalidTimestampError,
   MessageTooLargeError,
 } from '@sluice/protocol';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   BASE_TIMESTAMP,
   encodeBatch,
@@ -13,13 +14,22 @@ import {
   resealBatch,
   simpleBatch,
 } from '../test/record-batch-builder.js';
-import { validateFollowerBatch, validateLeaderBatch } from './batch-validation.js';
+import {
+  batchValidationImplementation,
+  validateFollowerBatch,
+  validateLeaderBatch,
+} from './batch-validation.js';
 import { DEFAULT_LOG_CONFIG, type LogConfig } from './log-config.js';
 
 const NOW = BASE_TIMESTAMP + 1000;
 
-function validate(batch: Buffer, config: Partial<LogConfig> = {}, requireKeys = false): number {
-  return validateLeaderBatch(batch, 0, 0, { ...DEFAULT_LOG_CONFIG, ...config }, NOW, requireKeys);
+function validate(
+  batch: Buffer,
+  config: Partial<LogConfig> = {},
+  requireKeys = false,
+  fused = nativeValidateBatch,
+): number {
+  return validateLeaderBatch(batch, 0, 0, { ...DEFAULT_LOG_CONFIG, ...config }, NOW, requireKeys, fused);
 }
 
 describe('leader batch validation', () => {
@@ -190,5 +200,113 @@ describe('follower batch validation', () => {
     expect(validateFollowerBatch(batch, 0, 0)).toBe(batch.length);
     batch[70] ^= 1;
     expect(() => validateFollowerBatch(batch, 0, 0)).toThrow(CorruptMessageError);
+  });
+});
+
+/** What a validation did: the size it returned, or the Kafka error it threw. */
+function outcome(run: () => number): { size: number } | { error: string; message: string } {
+  try {
+    return { size: run() };
+  } catch (error) {
+    const { name, message } = error as Error;
+    return { error: name, message };
+  }
+}
+
+/** Batches that pass, and batches that fail each check, in ways that the fused pass could reorder. */
+function leaderCases(): { name: string; batch: Buffer; requireKeys?: boolean }[] {
+  const cases: { name: string; batch: Buffer; requireKeys?: boolean }[] = [
+    { name: 'a valid batch', batch: simpleBatch(40, { valueBytes: 100 }) },
+    {
+      name: 'a compressed batch of garbage',
+      batch: encodeBatch({ records: [{}, {}], rawRecords: Buffer.from('zz'), attributes: 2 }),
+    },
+    {
+      name: 'a keyless record on a compacted topic',
+      batch: encodeBatch({ records: [{}, { key: null }] }),
+      requireKeys: true,
+    },
+    {
+      name: 'an offset delta out of sequence',
+      batch: encodeBatch({ records: [{}, { offsetDelta: 5 }, {}] }),
+    },
+    {
+      name: 'a control batch with malformed records',
+      batch: encodeBatch({ records: [{}], attributes: 0x20, rawRecords: Buffer.from([0xff, 0xff]) }),
+    },
+    {
+      name: 'a record count that disagrees, with malformed records',
+      batch: encodeBatch({ records: [{}], recordCount: 3, rawRecords: Buffer.from([3]) }),
+    },
+    {
+      name: 'trailing bytes',
+      batch: encodeBatch({
+        records: [{}],
+        rawRecords: Buffer.concat([simpleBatch(1).subarray(61), Buffer.from([1, 2])]),
+      }),
+    },
+  ];
+  const lengthOverrun = simpleBatch(3);
+  lengthOverrun[61] = 0x7e;
+  resealBatch(lengthOverrun);
+  cases.push({ name: 'a record longer than the batch', batch: lengthOverrun });
+  const corruptAndMalformed = Buffer.from(lengthOverrun);
+  corruptAndMalformed[70] ^= 0x40;
+  cases.push({ name: 'a CRC mismatch on malformed records', batch: corruptAndMalformed });
+  const timestampAndMalformed = encodeBatch({
+    records: [{}],
+    baseTimestamp: NOW + 3_600_000,
+    rawRecords: Buffer.from([3]),
+  });
+  cases.push({ name: 'a timestamp out of range, with malformed records', batch: timestampAndMalformed });
+  // Large enough to be split between two threads, with the problem in the second part.
+  const large = simpleBatch(6000, { valueBytes: 100 });
+  cases.push({ name: 'a valid batch of 700 kB', batch: large });
+  const largeBroken = encodeBatch({
+    records: Array.from({ length: 6000 }, (_, i) => ({
+      value: Buffer.alloc(100, i),
+      offsetDelta: i === 5000 ? 4 : i,
+    })),
+  });
+  cases.push({
+    name: 'a batch of 700 kB with an offset delta out of sequence late in it',
+    batch: largeBroken,
+  });
+  return cases;
+}
+
+describe('fused and separate leader validation', () => {
+  afterEach(() => setNativeSplit('never'));
+
+  it('runs fused when @sluice/native loaded', () => {
+    expect(batchValidationImplementation).toBe(nativeValidateBatch === null ? 'separate' : 'fused');
+  });
+
+  for (const split of ['never', 'when-free', 'always'] as NativeSplit[]) {
+    it.runIf(nativeValidateBatch !== null)(
+      `returns the same size or throws the same Kafka error either way (split ${split})`,
+      () => {
+        setNativeSplit(split);
+        const config = {
+          ...DEFAULT_LOG_CONFIG,
+          maxMessageBytes: 2 ** 20,
+          messageTimestampAfterMaxMs: 60_000,
+        };
+        for (const { name, batch, requireKeys = false } of leaderCases()) {
+          const fused = outcome(() => validateLeaderBatch(batch, 0, 3, config, NOW, requireKeys));
+          const separate = outcome(() => validateLeaderBatch(batch, 0, 3, config, NOW, requireKeys, null));
+          expect({ name, ...fused }).toEqual({ name, ...separate });
+        }
+      },
+    );
+  }
+
+  it('reports the CRC-32C mismatch first, whatever else is wrong, either way', () => {
+    const batch = leaderCases().find(
+      (testCase) => testCase.name === 'a CRC mismatch on malformed records',
+    )!.batch;
+    for (const fused of [nativeValidateBatch, null]) {
+      expect(() => validate(batch, {}, false, fused)).toThrow(/CRC-32C mismatch/);
+    }
   });
 });

@@ -1,4 +1,10 @@
 import {
+  BATCH_CRC_DETAIL,
+  type NativeValidateBatch,
+  nativeValidateBatch,
+  RecordWalkProblem,
+} from '@sluice/native';
+import {
   CorruptMessageError,
   InvalidRecordError,
   InvalidTimestampError,
@@ -27,16 +33,66 @@ import {
 } from './batch-format.js';
 import { Limits } from './limits.js';
 import type { LogConfig } from './log-config.js';
-import { validateRecords } from './record-walker.js';
+import { MAX_WALK_BUFFER_BYTES, recordWalkError, validateRecords } from './record-walker.js';
 
 /** Highest compression codec id Kafka defines (zstd). */
 const MAX_COMPRESSION_CODEC = 4;
 
 /**
- * Checks the frame of the batch at `records[at]`: a whole v2 batch inside the buffer, within the batch
- * size limit, with a matching CRC-32C. Returns its size. Shared by leader and follower appends.
+ * How a leader batch's CRC-32C and record walk run: 'fused' when @sluice/native loaded, both in one
+ * native pass over the batch (`nativeValidateBatch`; a large batch on two cores), else 'separate', the
+ * CRC-32C (`batchComputedCrc`) then the walk (`validateRecords`). The errors are the same either way:
+ * the CRC-32C is compared first, the walk's problem is reported after the header checks, with the same
+ * details.
  */
-function validateFrame(records: Buffer, at: number, batchIndex: number, maxBatchBytes: number): number {
+export const batchValidationImplementation: 'fused' | 'separate' =
+  nativeValidateBatch === null ? 'separate' : 'fused';
+
+/** The walk of the last fused validation: NOT_WALKED, or its RecordWalkProblem (details below). */
+const NOT_WALKED = -1;
+let fusedWalkProblem: number = NOT_WALKED;
+/** [record index, value, second value] of the fused walk's problem, then the batch's CRC-32C. */
+const fusedDetails = new Float64Array(BATCH_CRC_DETAIL + 1);
+
+/**
+ * The CRC-32C of the batch at `records[at]`; for a leader's uncompressed batch (`fused` not null) the
+ * fused validation also walks its records, leaving the outcome in `fusedWalkProblem`.
+ */
+function batchCrc(
+  records: Buffer,
+  at: number,
+  sizeBytes: number,
+  fused: NativeValidateBatch | null,
+  requireKeys: boolean,
+): number {
+  fusedWalkProblem = NOT_WALKED;
+  if (fused !== null && records.length < MAX_WALK_BUFFER_BYTES) {
+    fusedWalkProblem = fused(
+      records,
+      at,
+      sizeBytes,
+      batchRecordCount(records, at),
+      requireKeys,
+      fusedDetails,
+    );
+    return fusedDetails[BATCH_CRC_DETAIL];
+  }
+  return batchComputedCrc(records, at, sizeBytes);
+}
+
+/**
+ * Checks the frame of the batch at `records[at]`: a whole v2 batch inside the buffer, within the batch
+ * size limit, with a matching CRC-32C. Returns its size. Shared by leader and follower appends; for a
+ * leader, the record walk of an uncompressed batch runs along with the CRC-32C when `fused` is given.
+ */
+function validateFrame(
+  records: Buffer,
+  at: number,
+  batchIndex: number,
+  maxBatchBytes: number,
+  fused: NativeValidateBatch | null,
+  requireKeys: boolean,
+): number {
   const remaining = records.length - at;
   if (remaining > BatchLayout.MAGIC && batchMagic(records, at) !== CURRENT_MAGIC) {
     throw new InvalidRecordError(
@@ -66,7 +122,13 @@ function validateFrame(records: Buffer, at: number, batchIndex: number, maxBatch
     );
   }
   const stored = batchStoredCrc(records, at);
-  const computed = batchComputedCrc(records, at, sizeBytes);
+  const computed = batchCrc(
+    records,
+    at,
+    sizeBytes,
+    isCompressed(batchAttributes(records, at)) ? null : fused,
+    requireKeys,
+  );
   if (stored !== computed) {
     throw new CorruptMessageError(
       `batch ${batchIndex} at byte ${at}: CRC-32C mismatch, header has ${stored}, bytes give ${computed}`,
@@ -93,7 +155,9 @@ function validateFrame(records: Buffer, at: number, batchIndex: number, maxBatch
  *   compacted topic's records have keys.
  * A compressed batch is checked at the header level only: its records are not decompressed on the
  * append path (the batch stays the producer's bytes).
- * Returns the batch's size in bytes; throws the Kafka error otherwise.
+ * `fused` is the one-pass native CRC-32C and walk (@sluice/native's, when it loaded), or null for the
+ * separate checks; the outcome is the same. Returns the batch's size in bytes; throws the Kafka error
+ * otherwise.
  */
 export function validateLeaderBatch(
   records: Buffer,
@@ -102,12 +166,15 @@ export function validateLeaderBatch(
   config: LogConfig,
   nowMs: number,
   requireKeys: boolean,
+  fused: NativeValidateBatch | null = nativeValidateBatch,
 ): number {
   const sizeBytes = validateFrame(
     records,
     at,
     batchIndex,
     Math.min(config.maxMessageBytes, Limits.MAX_BATCH_BYTES),
+    fused,
+    requireKeys,
   );
   const attributes = batchAttributes(records, at);
   if (isControl(attributes)) {
@@ -146,8 +213,12 @@ export function validateLeaderBatch(
     checkTimestamp(batchBaseTimestamp(records, at), 'baseTimestamp', batchIndex, config, nowMs);
     checkTimestamp(batchMaxTimestamp(records, at), 'maxTimestamp', batchIndex, config, nowMs);
   }
-  if (!isCompressed(attributes))
-    validateRecords(records, at, sizeBytes, recordCount, requireKeys, batchIndex);
+  if (!isCompressed(attributes)) {
+    if (fusedWalkProblem === NOT_WALKED)
+      validateRecords(records, at, sizeBytes, recordCount, requireKeys, batchIndex);
+    else if (fusedWalkProblem !== RecordWalkProblem.NONE)
+      throw recordWalkError(fusedWalkProblem, fusedDetails, batchIndex, recordCount);
+  }
   return sizeBytes;
 }
 
@@ -175,7 +246,7 @@ function checkTimestamp(
  * replication (the leader accepted the batch); the hard batch size limit does.
  */
 export function validateFollowerBatch(records: Buffer, at: number, batchIndex: number): number {
-  const sizeBytes = validateFrame(records, at, batchIndex, Limits.MAX_BATCH_BYTES);
+  const sizeBytes = validateFrame(records, at, batchIndex, Limits.MAX_BATCH_BYTES, null, false);
   const lastOffsetDelta = batchLastOffsetDelta(records, at);
   if (lastOffsetDelta < 0) {
     throw new CorruptMessageError(`batch ${batchIndex}: lastOffsetDelta ${lastOffsetDelta} is negative`);

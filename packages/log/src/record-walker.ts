@@ -28,6 +28,8 @@ import { invariant } from './invariant.js';
 const next = new Int32Array(1);
 /** Beyond any position in a buffer the walker accepts (asserted shorter than this). */
 const MALFORMED = 2 ** 31 - 1;
+/** Buffers the record walks (and @sluice/native's fused validation) accept are shorter than this. */
+export const MAX_WALK_BUFFER_BYTES = MALFORMED;
 
 /** Decodes the zigzag varint (at most 5 bytes) at `at`; its end goes to `next[0]`. */
 function varint(buffer: Uint8Array, at: number): number {
@@ -233,7 +235,7 @@ export function validateRecords(
   requireKeys: boolean,
   batchIndex: number,
 ): void {
-  invariant(buffer.length < MALFORMED, 'record walks need buffers shorter than 2 GiB');
+  invariant(buffer.length < MAX_WALK_BUFFER_BYTES, 'record walks need buffers shorter than 2 GiB');
   const problem = walkRecords(buffer, batchStart, sizeBytes, recordCount, requireKeys, problemDetail);
   if (problem !== RecordWalkProblem.NONE)
     throw recordWalkError(problem, problemDetail, batchIndex, recordCount);

@@ -1,7 +1,10 @@
 /**
- * Throughput of @sluice/native: CRC-32C with the CPU's method and with the addon's tables, against
- * @node-rs/crc32 (one crc32 instruction stream; what @sluice/protocol used before) and a memory copy as
- * baselines measured in the same run; and the native record walk in ns per record.
+ * Throughput of @sluice/native: CRC-32C with the CPU's method (AVX-512 folding where the CPU has it), the
+ * three-stream crc32 instruction and the addon's tables, against @node-rs/crc32 (one crc32 instruction
+ * stream) and a memory copy as baselines measured in the same run; the native record walk in ns per
+ * record; and a batch's whole validation (CRC-32C of [attributes, end) and walk) done apart, as
+ * @sluice/log did before, against the fused validateBatch on one thread and split with the helper
+ * thread, with the helper's counters (how often it started in time, how long the caller waited).
  *
  *   pnpm --filter @sluice/native bench [--quick]
  *
@@ -14,9 +17,13 @@ import { cpus, loadavg } from 'node:os';
 import {
   nativeAvailable,
   nativeCrc32c,
+  nativeCrc32cInstruction,
   nativeCrc32cMethod,
   nativeCrc32cTable,
+  nativeValidateBatch,
+  nativeValidationStatistics,
   nativeWalkRecords,
+  setNativeSplit,
 } from '../src/index.js';
 
 const QUICK = process.argv.includes('--quick');
@@ -24,6 +31,8 @@ const ROUNDS = QUICK ? 3 : 9;
 const CASE_MS = QUICK ? 20 : 200;
 const SEED = 2024;
 const SIZES_BYTES = [16 * 1024, 1024 * 1024];
+/** Batches per size, used in turn, so that validation reads memory as an append would (8 MiB of 1 MiB). */
+const BATCHES_PER_SIZE = 8;
 const RECORD_VALUE_BYTES = 100;
 
 function write(line = ''): void {
@@ -127,10 +136,23 @@ const next = random(SEED);
 for (const sizeBytes of SIZES_BYTES) {
   const input = randomBytes(sizeBytes, next);
   const target = Buffer.allocUnsafe(sizeBytes);
-  const { batch, recordCount } = recordBatch(sizeBytes, next);
-  const details = new Float64Array(3);
+  const batches = Array.from({ length: BATCHES_PER_SIZE }, () => recordBatch(sizeBytes, next));
+  const { batch, recordCount } = batches[0];
+  let turn = 0;
+  /** Runs `validate` on the next batch in turn. */
+  const eachBatch = (validate: (batch: Buffer, recordCount: number) => unknown) => () => {
+    const next = batches[turn++ % BATCHES_PER_SIZE];
+    return validate(next.batch, next.recordCount);
+  };
+  const details = new Float64Array(4);
+  const separate = eachBatch((b, count) => {
+    nativeCrc32cInstruction!(b, 21, b.length, 0);
+    return nativeWalkRecords!(b, 0, b.length, count, false, details);
+  });
+  const fused = eachBatch((b, count) => nativeValidateBatch!(b, 0, b.length, count, false, details));
   const cases: [string, () => unknown][] = [
     [`crc32c @sluice/native (${nativeCrc32cMethod})`, () => nativeCrc32c!(input, 0, sizeBytes, 0)],
+    ['crc32c @sluice/native crc32 instruction', () => nativeCrc32cInstruction!(input, 0, sizeBytes, 0)],
     ['crc32c @sluice/native tables', () => nativeCrc32cTable!(input, 0, sizeBytes, 0)],
     ['crc32c @node-rs/crc32', () => nodeRs.crc32c(input)],
     ['memory copy', () => input.copy(target)],
@@ -138,16 +160,39 @@ for (const sizeBytes of SIZES_BYTES) {
       `record walk (${recordCount} records)`,
       () => nativeWalkRecords!(batch, 0, batch.length, recordCount, false, details),
     ],
+    ['validation apart: crc32 instruction + walk', separate],
+    [
+      'validateBatch, one thread',
+      () => {
+        setNativeSplit('never');
+        return fused();
+      },
+    ],
+    [
+      'validateBatch, split when the helper is free',
+      () => {
+        setNativeSplit('when-free');
+        return fused();
+      },
+    ],
   ];
   if (nativeCrc32c!(input, 0, sizeBytes, 0) !== nodeRs.crc32c(input) >>> 0)
     throw new Error('CRC-32C results differ');
   if (nativeWalkRecords!(batch, 0, batch.length, recordCount, false, details) !== 0)
     throw new Error('walk failed');
+  for (const each of batches) {
+    if (nativeValidateBatch!(each.batch, 0, each.batch.length, each.recordCount, false, details) !== 0)
+      throw new Error('validation failed');
+    if (details[3] !== nativeCrc32cInstruction!(each.batch, 21, each.batch.length, 0))
+      throw new Error('validation CRC-32C differs');
+  }
   for (const [, run] of cases) time(run);
+  const helperBefore = nativeValidationStatistics()!;
   const seconds = new Map<string, number[]>(cases.map(([name]) => [name, []]));
   for (let round = 0; round < ROUNDS; round++) {
     for (const [name, run] of cases) seconds.get(name)!.push(time(run));
   }
+  const helper = nativeValidationStatistics()!;
   write(`## ${sizeBytes} bytes`);
   write(`${'case'.padEnd(40)} ${'GB/s'.padStart(8)} ${'µs/call'.padStart(9)}`);
   for (const [name] of cases) {
@@ -157,11 +202,31 @@ for (const sizeBytes of SIZES_BYTES) {
     );
   }
   const best = median(seconds.get(cases[0][0])!);
+  const ratio = (name: string, to: number) => (median(seconds.get(name)!) / to).toFixed(2);
   write(
-    `ratios: @sluice/native is ${(median(seconds.get('crc32c @node-rs/crc32')!) / best).toFixed(2)}x @node-rs/crc32, ` +
-      `${(median(seconds.get('crc32c @sluice/native tables')!) / best).toFixed(2)}x its tables, ` +
-      `${(median(seconds.get('memory copy')!) / best).toFixed(2)}x the speed of a memory copy; ` +
-      `the walk takes ${((median(seconds.get(cases[4][0])!) / recordCount) * 1e9).toFixed(2)} ns per record`,
+    `ratios: @sluice/native is ${ratio('crc32c @node-rs/crc32', best)}x @node-rs/crc32, ` +
+      `${ratio('crc32c @sluice/native crc32 instruction', best)}x its crc32 instruction, ` +
+      `${ratio('crc32c @sluice/native tables', best)}x its tables, ` +
+      `${ratio('memory copy', best)}x the speed of a memory copy; ` +
+      `the walk takes ${((median(seconds.get(cases[5][0])!) / recordCount) * 1e9).toFixed(2)} ns per record`,
   );
+  write(
+    `validation: validateBatch on one thread is ${ratio('validation apart: crc32 instruction + walk', median(seconds.get('validateBatch, one thread')!))}x ` +
+      `the speed of the separate passes; split when the helper is free, ${ratio('validation apart: crc32 instruction + walk', median(seconds.get('validateBatch, split when the helper is free')!))}x`,
+  );
+  const splits = helper.splits - helperBefore.splits;
+  if (splits > 0) {
+    const posts = helper.helperPosts - helperBefore.helperPosts;
+    const started = posts - (helper.helperTakenBack - helperBefore.helperTakenBack);
+    const waits = helper.helperWaits - helperBefore.helperWaits;
+    write(
+      `helper thread: ${splits} splits; it started ${started} of ${posts} second parts in time ` +
+        `(mean delay ${((helper.helperStartDelayNs - helperBefore.helperStartDelayNs) / 1e3 / Math.max(1, started)).toFixed(1)} µs, ` +
+        `${helper.helperWakeups - helperBefore.helperWakeups} wake-ups), guessed ${helper.guessesTaken - helperBefore.guessesTaken} record starts right ` +
+        `and ${helper.guessesMissed - helperBefore.guessesMissed} not; the caller waited for it ${waits} times ` +
+        `(mean ${((helper.helperWaitNs - helperBefore.helperWaitNs) / 1e3 / Math.max(1, waits)).toFixed(1)} µs); ` +
+        `${helper.backoffs - helperBefore.backoffs} back-offs (32 batches on one thread after a split that went badly)`,
+    );
+  }
   write();
 }

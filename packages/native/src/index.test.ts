@@ -6,24 +6,34 @@ import { describe, expect, it } from 'vitest';
 import {
   type NativeCrc32c,
   nativeAvailable,
+  nativeBatchCrc,
   nativeCrc32c,
+  nativeCrc32cInstruction,
   nativeCrc32cMethod,
   nativeCrc32cTable,
   nativeUnavailableReason,
+  nativeValidateBatch,
+  nativeValidationStatistics,
   nativeWalkRecords,
   RecordWalkProblem,
 } from './index.js';
 
 const packageDirectory = fileURLToPath(new URL('..', import.meta.url));
 const addonBuilt = existsSync(new URL('../build/Release/sluice_native.node', import.meta.url));
-/** CI installs a compiler before `pnpm install`, so there the addon must have built. */
-const addonExpected = addonBuilt || process.env.CI === 'true';
+/** CI installs a compiler before `pnpm install`, so there the addon must have built; and it loads unless
+ * SLUICE_NATIVE=off. */
+const addonExpected = (addonBuilt || process.env.CI === 'true') && process.env.SLUICE_NATIVE !== 'off';
 
 /** The method the addon should pick on this CPU, from the flags Linux reports; else any method will do. */
 function expectedMethod(): string | null {
   if (process.platform !== 'linux' || !existsSync('/proc/cpuinfo')) return null;
   const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
-  if (process.arch === 'x64') return /^flags\s*:.*\bsse4_2\b/m.test(cpuinfo) ? 'sse4.2' : 'table';
+  if (process.arch === 'x64') {
+    const flags = /^flags\s*:(.*)$/m.exec(cpuinfo)?.[1].split(/\s+/) ?? [];
+    if (!flags.includes('sse4_2')) return 'table';
+    const fold = ['avx512f', 'avx512vl', 'vpclmulqdq', 'pclmulqdq'].every((flag) => flags.includes(flag));
+    return fold ? 'avx512-vpclmulqdq' : 'sse4.2';
+  }
   if (process.arch === 'arm64') return /^Features\s*:.*\bcrc32\b/m.test(cpuinfo) ? 'armv8-crc' : 'table';
   return 'table';
 }
@@ -81,7 +91,7 @@ describe('@sluice/native', () => {
   it.runIf(addonExpected)('loads the addon that the install built', () => {
     expect(nativeUnavailableReason).toBeNull();
     expect(nativeAvailable).toBe(true);
-    expect(['sse4.2', 'armv8-crc', 'table']).toContain(nativeCrc32cMethod);
+    expect(['avx512-vpclmulqdq', 'sse4.2', 'armv8-crc', 'table']).toContain(nativeCrc32cMethod);
     const expected = expectedMethod();
     if (expected !== null) expect(nativeCrc32cMethod).toBe(expected);
   });
@@ -89,22 +99,34 @@ describe('@sluice/native', () => {
   it.runIf(!addonExpected)('offers nothing, and says why, when the addon did not build', () => {
     expect(nativeAvailable).toBe(false);
     expect(nativeUnavailableReason).toMatch(/\S/);
-    expect([nativeCrc32c, nativeCrc32cTable, nativeWalkRecords, nativeCrc32cMethod]).toEqual([
-      null,
-      null,
-      null,
-      null,
-    ]);
+    expect([
+      nativeCrc32c,
+      nativeCrc32cTable,
+      nativeCrc32cInstruction,
+      nativeWalkRecords,
+      nativeValidateBatch,
+      nativeBatchCrc,
+      nativeCrc32cMethod,
+      nativeValidationStatistics(),
+    ]).toEqual([null, null, null, null, null, null, null, null]);
   });
 
   it('is off when SLUICE_NATIVE=off, so callers take their JavaScript paths', () => {
     expect(availabilityWith({ SLUICE_NATIVE: 'off' })).toBe('false SLUICE_NATIVE=off');
+  });
+
+  it.runIf(addonExpected)('refuses an unknown SLUICE_NATIVE_SPLIT, saying which values it takes', () => {
+    expect(availabilityWith({ SLUICE_NATIVE: '', SLUICE_NATIVE_SPLIT: 'sometimes' })).toBe(
+      'false SLUICE_NATIVE_SPLIT must be never, when-free or always, not "sometimes"',
+    );
+    expect(availabilityWith({ SLUICE_NATIVE: '', SLUICE_NATIVE_SPLIT: 'when-free' })).toBe('true null');
   });
 });
 
 describe.runIf(nativeAvailable)('native CRC-32C', () => {
   const methods: [string, NativeCrc32c][] = [
     [`the CPU's method (${nativeCrc32cMethod})`, nativeCrc32c!],
+    ['the crc32 instruction (or the tables)', nativeCrc32cInstruction!],
     ['the tables', nativeCrc32cTable!],
   ];
 
@@ -133,7 +155,7 @@ describe.runIf(nativeAvailable)('native CRC-32C', () => {
     });
   }
 
-  it('agrees between the CPU method and the tables up to 100k bytes, in pieces too', () => {
+  it('agrees between the CPU method, the instruction and the tables up to 100k bytes, in pieces too', () => {
     fc.assert(
       fc.property(
         fc
@@ -144,10 +166,42 @@ describe.runIf(nativeAvailable)('native CRC-32C', () => {
           const split = cut % (bytes.length + 1);
           const whole = nativeCrc32cTable!(bytes, 0, bytes.length, 0);
           expect(nativeCrc32c!(bytes, 0, bytes.length, 0)).toBe(whole);
+          expect(nativeCrc32cInstruction!(bytes, 0, bytes.length, 0)).toBe(whole);
           expect(nativeCrc32c!(bytes, split, bytes.length, nativeCrc32c!(bytes, 0, split, 0))).toBe(whole);
         },
       ),
       { seed: 42, numRuns: 200 },
+    );
+  });
+
+  it('agrees between the CPU method and the tables on every length around the fold sizes', () => {
+    // Folding takes 256 bytes at a time, then 64, then leaves the rest to the crc32 instruction.
+    const bytes = Uint8Array.from({ length: 1200 }, (_, i) => (i * 131 + 7) & 0xff);
+    for (let start = 0; start < 3; start++) {
+      for (let end = start; end <= bytes.length; end++) {
+        const expected = nativeCrc32cTable!(bytes, start, end, 0x1234abcd);
+        if (nativeCrc32c!(bytes, start, end, 0x1234abcd) !== expected) {
+          expect({ start, end, crc: nativeCrc32c!(bytes, start, end, 0x1234abcd) }).toEqual({
+            start,
+            end,
+            crc: expected,
+          });
+        }
+      }
+    }
+  });
+
+  it('agrees between the CPU method and the instruction on several MiB', () => {
+    const bytes = new Uint8Array(5 * 1024 * 1024 + 77);
+    let state = 2024;
+    for (let i = 0; i < bytes.length; i++) {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+      bytes[i] = state >>> 24;
+    }
+    const instruction = nativeCrc32cInstruction!(bytes, 0, bytes.length, 0);
+    expect(nativeCrc32c!(bytes, 0, bytes.length, 0)).toBe(instruction);
+    expect(nativeCrc32c!(bytes, 13, bytes.length - 5, 9)).toBe(
+      nativeCrc32cInstruction!(bytes, 13, bytes.length - 5, 9),
     );
   });
 
