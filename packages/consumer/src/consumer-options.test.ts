@@ -24,7 +24,30 @@ describe('consumer options', () => {
       allowAutoTopicCreation: true,
       sessionTimeoutMs: 45_000,
       heartbeatIntervalMs: 3_000,
+      groupId: '',
+      groupInstanceId: '',
+      maxPollIntervalMs: 300_000,
+      enableAutoCommit: true,
+      autoCommitIntervalMs: 5_000,
+      partitionAssignmentStrategy: ['range', 'cooperative-sticky'],
     });
+  });
+
+  it('take assignors as a list or as Kafka writes them, and refuse unknown or repeated ones', () => {
+    expect(
+      resolve({ partitionAssignmentStrategy: 'roundrobin, RoundRobinAssigner' }).partitionAssignmentStrategy,
+    ).toEqual(['roundrobin', 'RoundRobinAssigner']);
+    expect(
+      resolve({ partitionAssignmentStrategy: ['cooperative-sticky'] }).partitionAssignmentStrategy,
+    ).toEqual(['cooperative-sticky']);
+    for (const bad of [[], ['sticky'], ['range', 'range'], 'range,,roundrobin']) {
+      expect(() => resolve({ partitionAssignmentStrategy: bad })).toThrow(InvalidOptionError);
+    }
+  });
+
+  it('refuse a group instance id without a group', () => {
+    expect(() => resolve({ groupInstanceId: 'instance-1' })).toThrow('groupInstanceId needs a groupId');
+    expect(resolve({ groupId: 'g', groupInstanceId: 'instance-1' }).groupInstanceId).toBe('instance-1');
   });
 
   it('refuse a heartbeat interval that is not below the session timeout, naming the option', () => {

@@ -1,6 +1,7 @@
 import {
   booleanOption,
   choiceOption,
+  customOption,
   integerOption,
   type NetworkOptions,
   networkOptionRelations,
@@ -8,7 +9,10 @@ import {
   type OptionRelation,
   type OptionTable,
   type ResolvedNetworkOptions,
+  stringOption,
 } from '@sluice/network';
+import { ASSIGNOR_NAMES, type AssignorName } from './assignor-registry.js';
+import { Limits } from './limits.js';
 
 export type AutoOffsetReset = 'earliest' | 'latest' | 'none';
 export type IsolationLevel = 'read_uncommitted' | 'read_committed';
@@ -26,6 +30,13 @@ export interface ConsumerConfigOptions extends NetworkOptions {
   allowAutoTopicCreation?: boolean;
   sessionTimeoutMs?: number;
   heartbeatIntervalMs?: number;
+  groupId?: string;
+  groupInstanceId?: string;
+  maxPollIntervalMs?: number;
+  enableAutoCommit?: boolean;
+  autoCommitIntervalMs?: number;
+  /** Assignors offered, most preferred first: names, or one comma-separated string as Kafka's config. */
+  partitionAssignmentStrategy?: readonly AssignorName[] | string;
 }
 
 export interface ResolvedConsumerOptions extends ResolvedNetworkOptions {
@@ -40,6 +51,14 @@ export interface ResolvedConsumerOptions extends ResolvedNetworkOptions {
   allowAutoTopicCreation: boolean;
   sessionTimeoutMs: number;
   heartbeatIntervalMs: number;
+  /** '' when the consumer is in no group (assign mode without committed offsets). */
+  groupId: string;
+  /** '' for a dynamic member. */
+  groupInstanceId: string;
+  maxPollIntervalMs: number;
+  enableAutoCommit: boolean;
+  autoCommitIntervalMs: number;
+  partitionAssignmentStrategy: readonly AssignorName[];
 }
 
 const INT32_MAX = 2 ** 31 - 1;
@@ -123,6 +142,61 @@ export const consumerOptionTable: OptionTable<ResolvedConsumerOptions> = {
     unit: 'ms',
     description: 'consumer groups (subscribe mode): how often a member heartbeats',
   }),
+  groupId: stringOption({
+    kafkaName: 'group.id',
+    defaultValue: '',
+    maxLength: 32_767,
+    description:
+      'the consumer group; required by subscribe, and by commit and committed offsets in assign mode',
+  }),
+  groupInstanceId: stringOption({
+    kafkaName: 'group.instance.id',
+    defaultValue: '',
+    maxLength: 32_767,
+    description: 'static membership: a member restarting within sessionTimeoutMs keeps its partitions',
+  }),
+  maxPollIntervalMs: integerOption({
+    kafkaName: 'max.poll.interval.ms',
+    defaultValue: 300_000,
+    min: 1,
+    max: INT32_MAX,
+    unit: 'ms',
+    description: 'a member that asks for no records this long leaves the group; also the rebalance timeout',
+  }),
+  enableAutoCommit: booleanOption({
+    kafkaName: 'enable.auto.commit',
+    defaultValue: true,
+    description: 'commit the offsets of records the application is done with, every autoCommitIntervalMs',
+  }),
+  autoCommitIntervalMs: integerOption({
+    kafkaName: 'auto.commit.interval.ms',
+    defaultValue: 5_000,
+    min: 1,
+    max: INT32_MAX,
+    unit: 'ms',
+    description: 'how often offsets are committed when enableAutoCommit is on',
+  }),
+  partitionAssignmentStrategy: customOption<readonly AssignorName[]>({
+    kafkaName: 'partition.assignment.strategy',
+    defaultValue: ['range', 'cooperative-sticky'],
+    description: 'assignors offered to the group, most preferred first (the leader runs the one chosen)',
+    domain: `non-empty list of ${ASSIGNOR_NAMES.map((name) => JSON.stringify(name)).join(', ')}`,
+    parse(value) {
+      const names = typeof value === 'string' ? value.split(',').map((name) => name.trim()) : value;
+      if (
+        !Array.isArray(names) ||
+        names.length === 0 ||
+        names.length > Limits.MAX_ASSIGNORS ||
+        names.some((name) => !ASSIGNOR_NAMES.includes(name as AssignorName)) ||
+        new Set(names).size !== names.length
+      ) {
+        return {
+          invalid: `must be a non-empty list of distinct names among ${ASSIGNOR_NAMES.join(', ')}`,
+        };
+      }
+      return Object.freeze([...names]) as readonly AssignorName[];
+    },
+  }),
 };
 
 export const consumerOptionRelations: OptionRelation<ResolvedConsumerOptions>[] = [
@@ -133,5 +207,9 @@ export const consumerOptionRelations: OptionRelation<ResolvedConsumerOptions>[] 
       o.heartbeatIntervalMs < o.sessionTimeoutMs
         ? null
         : `heartbeatIntervalMs (${o.heartbeatIntervalMs}) must be below sessionTimeoutMs (${o.sessionTimeoutMs})`,
+  },
+  {
+    option: 'groupInstanceId',
+    check: (o) => (o.groupInstanceId === '' || o.groupId !== '' ? null : 'groupInstanceId needs a groupId'),
   },
 ];

@@ -108,7 +108,8 @@ export class Fetcher {
     this.timer = null;
   }
 
-  private wakeAt(dueMs: number): void {
+  /** Runs again at `dueMs` (clock ms) at the latest. */
+  wakeAt(dueMs: number): void {
     if (dueMs >= this.timerDueMs || this.stopped) return;
     if (this.timer !== null) this.clock.clearTimeout(this.timer);
     this.timerDueMs = dueMs;
@@ -149,7 +150,12 @@ export class Fetcher {
         continue;
       }
       const kind = partition.state.kind;
-      if (kind === 'failed' || kind === 'resetting') continue;
+      if (kind === 'failed' || kind === 'resetting' || kind === 'awaiting-committed') continue;
+      if (partition.revoking) continue;
+      if (partition.delayedUntilMs > now) {
+        this.wakeAt(partition.delayedUntilMs);
+        continue;
+      }
       if (kind === 'positioned') {
         if (partition.paused || partition.fetching) continue;
         if (partition.buffered.length > Limits.MAX_PREFETCHED_FETCHES_PER_PARTITION) continue;

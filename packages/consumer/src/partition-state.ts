@@ -9,12 +9,17 @@ export type PositionState =
   /** A lookup is in flight. */
   | { readonly kind: 'resetting'; readonly strategy: 'earliest' | 'latest' }
   /** No way to start (autoOffsetReset 'none'); the error is delivered to the application. */
-  | { readonly kind: 'failed'; readonly error: Error };
+  | { readonly kind: 'failed'; readonly error: Error }
+  /** Newly assigned to a group member: waits for the group's committed offset (or a seek). */
+  | { readonly kind: 'awaiting-committed' };
 
 /**
  * One assigned partition. `fetchOffset` is the next offset to fetch; `position` the next offset to hand to
- * the application (it trails fetchOffset by what is buffered). A seek or reset bumps `generation`, so that
- * fetches started before it are thrown away when they arrive.
+ * the application (it trails fetchOffset by what is buffered); `consumedOffset` the offset up to which the
+ * application is done (it trails position by what is in the application's hands). A seek or reset bumps
+ * `generation`, so that fetches started before it are thrown away when they arrive.
+ *
+ * Invariant: consumedOffset <= position <= fetchOffset while positioned (a seek sets all three).
  */
 export class PartitionState {
   state: PositionState;
@@ -32,6 +37,21 @@ export class PartitionState {
   retryAtMs = 0;
   /** Errors in a row, for the backoff. */
   failures = 0;
+  /**
+   * The application is done with every record before this offset (it asked for the next record, or its
+   * handler returned); -1 until the partition has a position. Auto commit commits this.
+   */
+  consumedOffset = -1;
+  /** The group's committed offset as this consumer last read or wrote it; -1 for none known. */
+  committedOffset = -1;
+  /** Records or batches handed to a handler (eachRecord, eachBatch, batches()) that has not finished. */
+  inHand = 0;
+  /** Records handed out by a records() iterator that has not been asked for the next one yet. */
+  heldByIterators = 0;
+  /** Being given up in a rebalance: nothing more is fetched or handed out. */
+  revoking = false;
+  /** Retry topics: not fetched or handed out before this time (ms), the not-before time of its next record. */
+  delayedUntilMs = 0;
 
   constructor(
     readonly topic: string,
@@ -49,6 +69,7 @@ export class PartitionState {
   seek(offset: number): void {
     this.position = offset;
     this.fetchOffset = offset;
+    this.consumedOffset = offset;
     this.generation++;
     this.buffered.length = 0;
     this.state = { kind: 'positioned' };
@@ -62,6 +83,4 @@ export class PartitionState {
   }
 }
 
-export function partitionKey(topic: string, partition: number): string {
-  return `${topic}\u0000${partition}`;
-}
+export { partitionKey } from './topic-partition.js';

@@ -45,4 +45,18 @@ describe('the README', () => {
     ]);
     expect(lines.slice(5)).toEqual(['batch of 10, lag 0']);
   });
+
+  it('has a consumer-group example that runs, retries a bad record and dead-letters it', async () => {
+    const [, example] = readmeExamples(README);
+    const { stdout } = await runExample(example, broker.bootstrap);
+    expect(stdout.trim().split('\n')).toEqual([
+      'assigned: payments-0, payments-retry-0',
+      'handled p1',
+      'handled p2',
+      'attempt 1 failed, sent to payments-retry',
+      'handled p3',
+      'attempt 2 failed, sent to payments-dead',
+      'committed: 4',
+    ]);
+  });
 });

@@ -34,6 +34,13 @@ export {
   partitionLocation,
   RequestTimeoutError,
 } from './errors.js';
+export {
+  COORDINATOR_MOVED_ERROR_CODES,
+  type Coordinator,
+  type CoordinatorKeyType,
+  type FindCoordinatorOptions,
+  findCoordinator,
+} from './find-coordinator.js';
 export { FrameDecoder } from './frame-decoder.js';
 export { Limits } from './limits.js';
 export { defaultLogger } from './logger.js';
