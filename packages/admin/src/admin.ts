@@ -25,6 +25,12 @@ import {
   ConfigSourceName,
   resourceTypeName,
 } from './config-resource.js';
+import {
+  CONSUMER_PROTOCOL_TYPE,
+  decodeConsumerAssignment,
+  decodeConsumerSubscription,
+  type TopicPartitions,
+} from './consumer-protocol.js';
 import { markFinal, retryItems, throwFailures } from './retry-items.js';
 
 export interface AdminOptions extends AdminConfigOptions {
@@ -162,11 +168,117 @@ export interface DeletedRecords {
   lowWatermark: number;
 }
 
+export interface GroupListing {
+  groupId: string;
+  /** `consumer` for consumer groups; other group kinds (Connect workers, ...) have their own. */
+  protocolType: string;
+  /** The broker that coordinates the group. */
+  coordinator: number;
+}
+
+/**
+ * A group's state as its coordinator names it: `Empty` (no members; offsets may be reset), `Stable`,
+ * `PreparingRebalance`, `CompletingRebalance`, or `Dead` (the group does not exist, or is being deleted).
+ */
+export type GroupState =
+  | 'Empty'
+  | 'Stable'
+  | 'PreparingRebalance'
+  | 'CompletingRebalance'
+  | 'Dead'
+  | (string & {});
+
+export interface GroupMemberDescription {
+  memberId: string;
+  /** The static member id (group.instance.id), or null. */
+  groupInstanceId: string | null;
+  clientId: string;
+  clientHost: string;
+  /** The topics the member subscribed to (consumer groups), or null when its metadata is not a consumer subscription. */
+  subscription: string[] | null;
+  /** The partitions assigned to the member (consumer groups; [] before the first assignment), or null when its assignment is not a consumer assignment. */
+  assignment: TopicPartitions[] | null;
+}
+
+export interface GroupDescription {
+  groupId: string;
+  state: GroupState;
+  /** `consumer` for consumer groups, '' for a group without members. */
+  protocolType: string;
+  /** The assignor the group chose (`range`, `roundrobin`, ...), '' when it is not Stable. */
+  protocol: string;
+  coordinator: number;
+  members: GroupMemberDescription[];
+}
+
+export interface GroupOffset {
+  topic: string;
+  partition: number;
+  /** The committed offset: the next record the group reads in this partition. */
+  offset: number;
+  /** -1 when the committer gave none. */
+  leaderEpoch: number;
+  metadata: string | null;
+}
+
+/** A topic, and some of its partitions (default all). */
+export interface TopicSelection {
+  topic: string;
+  partitions?: number[];
+}
+
+/**
+ * Where to move a group's offsets: the first or the next offset to be written, the first record at or
+ * after a time (ms since the epoch), a given offset, or N records on from (negative: back from) the
+ * committed one. Every target is clamped to the partition's [earliest, latest].
+ */
+export type OffsetResetSpec =
+  | 'earliest'
+  | 'latest'
+  | { timestamp: number }
+  | { offset: number }
+  | { shiftBy: number };
+
+export interface ResetOffsetsRequest {
+  /** The partitions to reset; default: every partition the group has committed an offset for. */
+  topics?: TopicSelection[];
+  to: OffsetResetSpec;
+  /** Compute and return the new offsets without committing them. */
+  dryRun?: boolean;
+}
+
+export interface OffsetReset {
+  topic: string;
+  partition: number;
+  /** The committed offset before the reset, or null when there was none. */
+  previousOffset: number | null;
+  /** The offset committed (or, in a dry run, that would be). */
+  offset: number;
+}
+
+export interface GroupPartition {
+  topic: string;
+  partition: number;
+}
+
 /** Per-topic answers of the controller that are worth sending again. */
 const CONTROLLER_RETRY_CODES: ReadonlySet<number> = new Set([
   ErrorCode.NOT_CONTROLLER,
   ErrorCode.THROTTLING_QUOTA_EXCEEDED,
 ]);
+
+/** Answers of a group coordinator that mean "ask again, maybe elsewhere": the coordinator is looked up again. */
+const COORDINATOR_RETRY_CODES: ReadonlySet<number> = new Set([
+  ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
+  ErrorCode.COORDINATOR_NOT_AVAILABLE,
+  ErrorCode.NOT_COORDINATOR,
+]);
+
+/** Group states in which a group has no members, so that an admin may commit offsets for it. */
+const INACTIVE_GROUP_STATES: ReadonlySet<string> = new Set(['Empty', 'Dead']);
+
+/** FindCoordinator key_type of a consumer group. */
+const GROUP_KEY_TYPE = 0;
 
 const EARLIEST_TIMESTAMP = -2n;
 const LATEST_TIMESTAMP = -1n;
@@ -186,6 +298,8 @@ export class Admin {
   private readonly random: RandomSource;
   private readonly logger: Logger;
   private connecting: Promise<void> | null = null;
+  /** The coordinator of each group looked up so far; forgotten whenever an operation retries. */
+  private readonly coordinators = new Map<string, number>();
 
   constructor(options: AdminOptions) {
     const { logger, clock, random, ...config } = options;
@@ -230,12 +344,13 @@ export class Admin {
    * in Kafka's admin client); for partition operations at the leaders, the errors that mean stale
    * leadership; lost connections and timeouts always.
    */
-  private policy(options: OperationOptions, kind: 'controller' | 'config' | 'leader') {
+  private policy(options: OperationOptions, kind: 'controller' | 'config' | 'leader' | 'coordinator') {
     return {
       retriable: (error: Error) => {
         if (!KafkaError.isInstance(error)) return isRetriable(error);
         if (kind === 'controller') return CONTROLLER_RETRY_CODES.has(error.code);
         if (kind === 'config') return error.code === ErrorCode.THROTTLING_QUOTA_EXCEEDED;
+        if (kind === 'coordinator') return COORDINATOR_RETRY_CODES.has(error.code);
         return error.retriable;
       },
       deadlineMs: this.deadline(options),
@@ -244,7 +359,10 @@ export class Admin {
       clock: this.clock,
       random: this.random,
       signal: options.signal,
-      onRetry: () => this.cluster.metadata.invalidate(),
+      onRetry: () => {
+        this.coordinators.clear();
+        this.cluster.metadata.invalidate();
+      },
     };
   }
 
@@ -691,6 +809,457 @@ export class Admin {
     return targets.map((target) => outcomes.get(target) as DeletedRecords);
   }
 
+  /** Every group of the cluster (ListGroups asked of every broker, since each coordinates some). */
+  async listGroups(options: OperationOptions = {}): Promise<GroupListing[]> {
+    const cluster = await this.describeCluster(options);
+    const outcomes = await retryItems(
+      cluster.brokers.map((broker) => broker.nodeId),
+      async (pending) => {
+        const results = new Map<number, GroupListing[] | Error>();
+        await Promise.all(
+          pending.map(async (nodeId) => {
+            try {
+              const response = await this.cluster.request(nodeId, Apis.ListGroups, {}, options);
+              results.set(
+                nodeId,
+                response.errorCode !== 0
+                  ? kafkaErrorAt(response.errorCode, `brokers/${nodeId}`)
+                  : response.groups.map((group) => ({
+                      groupId: group.groupId,
+                      protocolType: group.protocolType,
+                      coordinator: nodeId,
+                    })),
+              );
+            } catch (error) {
+              results.set(nodeId, error as Error);
+            }
+          }),
+        );
+        return results;
+      },
+      this.policy(options, 'coordinator'),
+    );
+    throwFailures('listGroups', outcomes);
+    const groups = new Map<string, GroupListing>();
+    for (const listing of outcomes.values()) {
+      for (const group of listing as GroupListing[]) groups.set(group.groupId, group);
+    }
+    return [...groups.values()].sort((a, b) => compareStrings(a.groupId, b.groupId));
+  }
+
+  /**
+   * Groups' states, members, and for consumer groups each member's subscription and assigned partitions.
+   * A group that does not exist is described with state `Dead` and no members, as Kafka does.
+   */
+  async describeGroups(
+    groupIds: readonly string[],
+    options: OperationOptions = {},
+  ): Promise<GroupDescription[]> {
+    await this.connect();
+    const outcomes = await retryItems(
+      groupIds,
+      (pending) =>
+        this.byCoordinator(
+          pending,
+          (groupId) => groupId,
+          async (coordinator, group) => {
+            const response = await this.cluster.request(
+              coordinator,
+              Apis.DescribeGroups,
+              { groups: group, includeAuthorizedOperations: false },
+              options,
+            );
+            return new Map<string, GroupDescription | Error>(
+              group.map((groupId) => {
+                const answer = response.groups.find((candidate) => candidate.groupId === groupId);
+                const location = `groups/${groupId}`;
+                if (answer === undefined)
+                  return [groupId, kafkaErrorAt(ErrorCode.UNKNOWN_SERVER_ERROR, location, 'no answer')];
+                if (answer.errorCode !== 0) return [groupId, kafkaErrorAt(answer.errorCode, location)];
+                const isConsumerGroup = answer.protocolType === CONSUMER_PROTOCOL_TYPE;
+                return [
+                  groupId,
+                  {
+                    groupId,
+                    state: answer.groupState,
+                    protocolType: answer.protocolType,
+                    protocol: answer.protocolData,
+                    coordinator,
+                    members: answer.members
+                      .map((member) => ({
+                        memberId: member.memberId,
+                        groupInstanceId: member.groupInstanceId,
+                        clientId: member.clientId,
+                        clientHost: member.clientHost,
+                        subscription: isConsumerGroup
+                          ? decodeConsumerSubscription(member.memberMetadata)
+                          : null,
+                        assignment: isConsumerGroup
+                          ? decodeConsumerAssignment(member.memberAssignment)
+                          : null,
+                      }))
+                      .sort((a, b) => compareStrings(a.memberId, b.memberId)),
+                  },
+                ];
+              }),
+            );
+          },
+          options.signal,
+        ),
+      this.policy(options, 'coordinator'),
+    );
+    throwFailures('describeGroups', outcomes);
+    return groupIds.map((groupId) => outcomes.get(groupId) as GroupDescription);
+  }
+
+  /**
+   * A group's committed offsets, one per partition that has one, sorted by topic and partition; only those
+   * of the given topics when topics are named (their partitions are asked for by name; a topic that does
+   * not exist has none).
+   */
+  async fetchOffsets(
+    groupId: string,
+    options: OperationOptions & { topics?: readonly string[] } = {},
+  ): Promise<GroupOffset[]> {
+    await this.connect();
+    // Without topics, null asks for every partition the group has an offset for (OffsetFetch v2+).
+    let topics: { name: string; partitionIndexes: number[] }[] | null = null;
+    if (options.topics !== undefined) {
+      if (options.topics.length === 0) return [];
+      const metadata = await this.metadata([...new Set(options.topics)], options);
+      topics = metadata.topics
+        .filter((topic) => topic.errorCode === 0 && topic.name !== null)
+        .map((topic) => ({
+          name: topic.name as string,
+          partitionIndexes: topic.partitions.map((partition) => partition.partitionIndex),
+        }));
+      if (topics.length === 0) return [];
+    }
+    const outcomes = await retryItems(
+      [groupId],
+      (pending) =>
+        this.byCoordinator(
+          pending,
+          (id) => id,
+          async (coordinator) => {
+            const response = await this.cluster.request(
+              coordinator,
+              Apis.OffsetFetch,
+              { groupId, topics, requireStable: false },
+              options,
+            );
+            const location = `groups/${groupId}`;
+            if (response.errorCode !== 0)
+              return new Map([[groupId, kafkaErrorAt(response.errorCode, location)]]);
+            const offsets: GroupOffset[] = [];
+            const errors: Error[] = [];
+            for (const topic of response.topics) {
+              for (const partition of topic.partitions) {
+                if (partition.errorCode !== 0) {
+                  errors.push(
+                    kafkaErrorAt(
+                      partition.errorCode,
+                      `${location}/${partitionLocation(topic.name, partition.partitionIndex)}`,
+                    ),
+                  );
+                } else if (partition.committedOffset >= 0n) {
+                  offsets.push({
+                    topic: topic.name,
+                    partition: partition.partitionIndex,
+                    offset: Number(partition.committedOffset),
+                    leaderEpoch: partition.committedLeaderEpoch,
+                    metadata: partition.metadata,
+                  });
+                }
+              }
+            }
+            // A partition-level error (e.g. UNSTABLE_OFFSET_COMMIT) fails the whole fetch: it is retried if it may be.
+            return new Map<string, GroupOffset[] | Error>([[groupId, errors[0] ?? offsets]]);
+          },
+          options.signal,
+        ),
+      this.policy(options, 'coordinator'),
+    );
+    throwFailures('fetchOffsets', outcomes);
+    return (outcomes.get(groupId) as GroupOffset[]).sort(
+      (a, b) => compareStrings(a.topic, b.topic) || a.partition - b.partition,
+    );
+  }
+
+  /**
+   * Moves a group's committed offsets (as `kafka-consumer-groups --reset-offsets`): to the earliest or
+   * latest offset, to the first record at or after a time, to an offset, or shifted by N from the committed
+   * one, each clamped to the partition's [earliest, latest]. Only a group without members (Empty, or one
+   * that does not exist yet) may be reset; any other fails with NON_EMPTY_GROUP before anything changes.
+   * With `dryRun` nothing is committed. Returns the old and new offset of every partition, sorted.
+   */
+  async resetOffsets(
+    groupId: string,
+    request: ResetOffsetsRequest,
+    options: OperationOptions = {},
+  ): Promise<OffsetReset[]> {
+    const to = request.to;
+    if (typeof to === 'object' && 'shiftBy' in to && !Number.isSafeInteger(to.shiftBy))
+      throw new RangeError(`shiftBy must be an integer, got ${to.shiftBy}`);
+    if (typeof to === 'object' && 'offset' in to && (!Number.isSafeInteger(to.offset) || to.offset < 0))
+      throw new RangeError(`offset must be a non-negative integer, got ${to.offset}`);
+    if (typeof to === 'object' && 'timestamp' in to) checkTimestamp(to.timestamp);
+
+    const [group] = await this.describeGroups([groupId], options);
+    if (!INACTIVE_GROUP_STATES.has(group.state)) {
+      throw kafkaErrorAt(
+        ErrorCode.NON_EMPTY_GROUP,
+        `groups/${groupId}`,
+        `the group is ${group.state} with ${group.members.length} member(s); offsets can only be reset while it has none: stop its consumers first`,
+      );
+    }
+    const committed = await this.fetchOffsets(groupId, options);
+    const committedOf = new Map(
+      committed.map((entry) => [`${entry.topic}\u0000${entry.partition}`, entry.offset]),
+    );
+
+    let targets: GroupPartition[];
+    if (request.topics === undefined) {
+      targets = committed.map(({ topic, partition }) => ({ topic, partition }));
+    } else {
+      const needCounts = request.topics.filter((selection) => selection.partitions === undefined);
+      const described =
+        needCounts.length === 0
+          ? []
+          : await this.describeTopics([...new Set(needCounts.map((selection) => selection.topic))], options);
+      targets = request.topics.flatMap((selection) =>
+        (
+          selection.partitions ??
+          described
+            .find((topic) => topic.name === selection.topic)!
+            .partitions.map((partition) => partition.partition)
+        ).map((partition) => ({ topic: selection.topic, partition })),
+      );
+    }
+    targets = [
+      ...new Map(targets.map((target) => [`${target.topic}\u0000${target.partition}`, target])).values(),
+    ].sort((a, b) => compareStrings(a.topic, b.topic) || a.partition - b.partition);
+    if (targets.length === 0) return [];
+
+    const queries: PartitionOffsetQuery[] = targets.flatMap((target) => [
+      { ...target, spec: 'earliest' as const },
+      { ...target, spec: 'latest' as const },
+      ...(typeof to === 'object' && 'timestamp' in to
+        ? [{ ...target, spec: { timestamp: to.timestamp } }]
+        : []),
+    ]);
+    const answers = await this.listOffsets(queries, options);
+    const perTarget = queries.length / targets.length;
+    const plan: OffsetReset[] = targets.map((target, i) => {
+      const earliest = answers[i * perTarget].offset;
+      const latest = answers[i * perTarget + 1].offset;
+      const previousOffset = committedOf.get(`${target.topic}\u0000${target.partition}`) ?? null;
+      let offset: number;
+      if (to === 'earliest') offset = earliest;
+      else if (to === 'latest') offset = latest;
+      else if ('timestamp' in to) {
+        const found = answers[i * perTarget + 2].offset;
+        offset = found < 0 ? latest : found;
+      } else if ('offset' in to) offset = to.offset;
+      else {
+        if (previousOffset === null) {
+          throw new RangeError(
+            `groups/${groupId}/${partitionLocation(target.topic, target.partition)}: no committed offset to shift; reset it to earliest, latest or a time instead`,
+          );
+        }
+        offset = previousOffset + to.shiftBy;
+      }
+      return { ...target, previousOffset, offset: Math.min(Math.max(offset, earliest), latest) };
+    });
+    if (!request.dryRun) await this.commitOffsets(groupId, plan, options);
+    return plan;
+  }
+
+  /** Commits offsets for a group without members, as an admin (OffsetCommit with generation -1). */
+  private async commitOffsets(
+    groupId: string,
+    offsets: readonly OffsetReset[],
+    options: OperationOptions,
+  ): Promise<void> {
+    const outcomes = await retryItems(
+      offsets,
+      (pending) =>
+        this.byCoordinator(
+          pending,
+          () => groupId,
+          async (coordinator, group) => {
+            const response = await this.cluster.request(
+              coordinator,
+              Apis.OffsetCommit,
+              {
+                groupId,
+                generationIdOrMemberEpoch: -1,
+                memberId: '',
+                groupInstanceId: null,
+                retentionTimeMs: -1n,
+                topics: [...groupBy(group, (entry) => entry.topic)].map(([name, list]) => ({
+                  name,
+                  partitions: list.map((entry) => ({
+                    partitionIndex: entry.partition,
+                    committedOffset: BigInt(entry.offset),
+                    committedLeaderEpoch: -1,
+                    committedMetadata: null,
+                  })),
+                })),
+              },
+              options,
+            );
+            return new Map<OffsetReset, true | Error>(
+              group.map((entry) => {
+                const answer = response.topics
+                  .find((topic) => topic.name === entry.topic)
+                  ?.partitions.find((partition) => partition.partitionIndex === entry.partition);
+                const location = `groups/${groupId}/${partitionLocation(entry.topic, entry.partition)}`;
+                if (answer === undefined)
+                  return [entry, kafkaErrorAt(ErrorCode.UNKNOWN_SERVER_ERROR, location, 'no answer')];
+                return [entry, answer.errorCode === 0 ? true : kafkaErrorAt(answer.errorCode, location)];
+              }),
+            );
+          },
+          options.signal,
+        ),
+      this.policy(options, 'coordinator'),
+    );
+    throwFailures('resetOffsets', outcomes);
+  }
+
+  /** Deletes groups and their committed offsets; a group with members fails with NON_EMPTY_GROUP. */
+  async deleteGroups(groupIds: readonly string[], options: OperationOptions = {}): Promise<void> {
+    await this.connect();
+    const outcomes = await retryItems(
+      groupIds,
+      (pending) =>
+        this.byCoordinator(
+          pending,
+          (groupId) => groupId,
+          async (coordinator, group) => {
+            const response = await this.cluster.request(
+              coordinator,
+              Apis.DeleteGroups,
+              { groupsNames: group },
+              options,
+            );
+            return new Map<string, true | Error>(
+              group.map((groupId) => {
+                const answer = response.results.find((candidate) => candidate.groupId === groupId);
+                const location = `groups/${groupId}`;
+                if (answer === undefined)
+                  return [groupId, kafkaErrorAt(ErrorCode.UNKNOWN_SERVER_ERROR, location, 'no answer')];
+                return [groupId, answer.errorCode === 0 ? true : kafkaErrorAt(answer.errorCode, location)];
+              }),
+            );
+          },
+          options.signal,
+        ),
+      this.policy(options, 'coordinator'),
+    );
+    throwFailures('deleteGroups', outcomes);
+  }
+
+  /**
+   * Deletes a group's committed offsets of some partitions (OffsetDelete); a partition of a topic the group
+   * is subscribed to fails with GROUP_SUBSCRIBED_TO_TOPIC.
+   */
+  async deleteOffsets(
+    groupId: string,
+    partitions: readonly GroupPartition[],
+    options: OperationOptions = {},
+  ): Promise<void> {
+    await this.connect();
+    const outcomes = await retryItems(
+      partitions,
+      (pending) =>
+        this.byCoordinator(
+          pending,
+          () => groupId,
+          async (coordinator, group) => {
+            const response = await this.cluster.request(
+              coordinator,
+              Apis.OffsetDelete,
+              {
+                groupId,
+                topics: [...groupBy(group, (entry) => entry.topic)].map(([name, list]) => ({
+                  name,
+                  partitions: list.map((entry) => ({ partitionIndex: entry.partition })),
+                })),
+              },
+              options,
+            );
+            if (response.errorCode !== 0) {
+              const error = kafkaErrorAt(response.errorCode, `groups/${groupId}`);
+              return new Map<GroupPartition, true | Error>(group.map((entry) => [entry, error]));
+            }
+            return new Map<GroupPartition, true | Error>(
+              group.map((entry) => {
+                const answer = response.topics
+                  .find((topic) => topic.name === entry.topic)
+                  ?.partitions.find((partition) => partition.partitionIndex === entry.partition);
+                const location = `groups/${groupId}/${partitionLocation(entry.topic, entry.partition)}`;
+                if (answer === undefined)
+                  return [entry, kafkaErrorAt(ErrorCode.UNKNOWN_SERVER_ERROR, location, 'no answer')];
+                return [entry, answer.errorCode === 0 ? true : kafkaErrorAt(answer.errorCode, location)];
+              }),
+            );
+          },
+          options.signal,
+        ),
+      this.policy(options, 'coordinator'),
+    );
+    throwFailures('deleteOffsets', outcomes);
+  }
+
+  /** The broker coordinating a group (FindCoordinator, cached until an operation retries). */
+  private async coordinatorOf(groupId: string, signal?: AbortSignal): Promise<number> {
+    const known = this.coordinators.get(groupId);
+    if (known !== undefined) return known;
+    const response = await this.cluster.request(
+      'any',
+      Apis.FindCoordinator,
+      { key: groupId, keyType: GROUP_KEY_TYPE, coordinatorKeys: [groupId] },
+      { signal },
+    );
+    if (response.errorCode !== 0)
+      throw kafkaErrorAt(response.errorCode, `groups/${groupId}`, response.errorMessage);
+    this.coordinators.set(groupId, response.nodeId);
+    return response.nodeId;
+  }
+
+  /** Sends each group's items to its coordinator, one request per coordinator; a failed lookup fails its items. */
+  private async byCoordinator<Item, Outcome>(
+    items: Item[],
+    groupIdOf: (item: Item) => string,
+    send: (coordinator: number, group: Item[]) => Promise<Map<Item, Outcome | Error>>,
+    signal?: AbortSignal,
+  ): Promise<Map<Item, Outcome | Error>> {
+    const results = new Map<Item, Outcome | Error>();
+    const byCoordinator = new Map<number, Item[]>();
+    await Promise.all(
+      [...groupBy(items, groupIdOf)].map(async ([groupId, list]) => {
+        try {
+          const coordinator = await this.coordinatorOf(groupId, signal);
+          byCoordinator.set(coordinator, [...(byCoordinator.get(coordinator) ?? []), ...list]);
+        } catch (error) {
+          for (const item of list) results.set(item, error as Error);
+        }
+      }),
+    );
+    await Promise.all(
+      [...byCoordinator].map(async ([coordinator, list]) => {
+        try {
+          for (const [item, outcome] of await send(coordinator, list)) results.set(item, outcome);
+        } catch (error) {
+          for (const item of list) results.set(item, error as Error);
+        }
+      }),
+    );
+    return results;
+  }
+
   /** Sends each leader its partitions' items, in parallel; items without a known leader fail retriably. */
   private async byLeader<Item extends { topic: string; partition: number }, Outcome>(
     items: Item[],
@@ -761,6 +1330,10 @@ function groupBy<Item, Key>(items: readonly Item[], keyOf: (item: Item) => Key):
     else group.push(item);
   }
   return groups;
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function checkTimestamp(timestamp: number): number {

@@ -21,15 +21,25 @@ export {
   type ConfigResource,
   type CreateTopicsOptions,
   type DeletedRecords,
+  type GroupDescription,
+  type GroupListing,
+  type GroupMemberDescription,
+  type GroupOffset,
+  type GroupPartition,
+  type GroupState,
   type NewPartitions,
   type NewTopic,
+  type OffsetReset,
+  type OffsetResetSpec,
   type OffsetSpec,
   type OperationOptions,
   type PartitionDescription,
   type PartitionOffset,
   type PartitionOffsetQuery,
   type RecordsToDelete,
+  type ResetOffsetsRequest,
   type TopicDescription,
+  type TopicSelection,
 } from './admin.js';
 export {
   type AdminConfigOptions,
@@ -38,3 +48,8 @@ export {
   type ResolvedAdminOptions,
 } from './admin-options.js';
 export { ConfigResourceType, type ConfigResourceTypeName, type ConfigSource } from './config-resource.js';
+export {
+  decodeConsumerAssignment,
+  decodeConsumerSubscription,
+  type TopicPartitions as AssignedPartitions,
+} from './consumer-protocol.js';

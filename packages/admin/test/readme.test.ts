@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { brokerHandlers } from '@sluice/broker';
 import { describeOptions, networkOptionTable } from '@sluice/network';
+import { Apis } from '@sluice/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   missingTableRows,
@@ -11,6 +13,9 @@ import { type InProcessBroker, startSluiceBroker } from '../../network/test/supp
 import { adminOptionTable } from '../src/index.js';
 
 const README = new URL('../README.md', import.meta.url).pathname;
+const servesGroups = [Apis.FindCoordinator, Apis.ListGroups, Apis.DescribeGroups, Apis.OffsetCommit].every(
+  (api) => brokerHandlers().some((handler) => handler.api.apiKey === api.apiKey),
+);
 
 describe('the README', () => {
   let broker: InProcessBroker;
@@ -44,4 +49,18 @@ describe('the README', () => {
       'topics: true',
     ]);
   });
+
+  it.skipIf(!servesGroups)(
+    'has a group example that runs against a broker and prints what it says',
+    async () => {
+      const [, example] = readmeExamples(README);
+      const { stdout } = await runExample(example, broker.bootstrap);
+      expect(stdout.trim().split('\n')).toEqual([
+        'replayer: Empty, 0 member(s)',
+        'admin-groups/0: 0 -> 0',
+        'admin-groups/1: 0 -> 0',
+        'committed: 2',
+      ]);
+    },
+  );
 });
