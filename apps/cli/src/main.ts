@@ -23,7 +23,7 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
-// The client's timers do not hold the process open; this one does, until the command is done.
+// Hold the process open until the command is done, whatever the client is waiting on at the moment.
 const keepAlive = setInterval(() => undefined, 2 ** 30);
 const exitCode = await runCli(
   process.argv.slice(2),

@@ -9,8 +9,12 @@ export type TimerHandle = { readonly id: unknown };
 export interface Clock {
   /** Milliseconds since the epoch. */
   nowMs(): number;
-  /** Calls `callback` after `delayMs`; the timer does not keep the process alive. */
-  setTimeout(callback: () => void, delayMs: number): TimerHandle;
+  /**
+   * Calls `callback` after `delayMs`. The timer does not keep the process alive unless `keepAlive` is set:
+   * background timers (metadata refresh, request timeouts) must not, but a wait that an operation the
+   * application awaits depends on (a retry backoff) must, or Node exits with the operation unsettled.
+   */
+  setTimeout(callback: () => void, delayMs: number, options?: { keepAlive?: boolean }): TimerHandle;
   clearTimeout(handle: TimerHandle): void;
 }
 
@@ -19,9 +23,9 @@ export type RandomSource = () => number;
 
 export const systemClock: Clock = {
   nowMs: () => Date.now(),
-  setTimeout: (callback, delayMs) => {
+  setTimeout: (callback, delayMs, options) => {
     const timer = setTimeout(callback, Math.max(0, delayMs));
-    timer.unref();
+    if (!options?.keepAlive) timer.unref();
     return { id: timer };
   },
   clearTimeout: (handle) => clearTimeout(handle.id as NodeJS.Timeout),
@@ -41,7 +45,10 @@ export function seededRandom(seed: number): RandomSource {
   };
 }
 
-/** Resolves after `delayMs` on `clock`, or rejects with the signal's reason when it aborts first. */
+/**
+ * Resolves after `delayMs` on `clock`, or rejects with the signal's reason when it aborts first. The wait keeps
+ * the process alive: whoever awaits it is waiting for an answer.
+ */
 export function sleep(clock: Clock, delayMs: number, signal?: AbortSignal): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     if (signal?.aborted) {
@@ -52,10 +59,14 @@ export function sleep(clock: Clock, delayMs: number, signal?: AbortSignal): Prom
       clock.clearTimeout(timer);
       reject(signal!.reason);
     };
-    const timer = clock.setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, delayMs);
+    const timer = clock.setTimeout(
+      () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      delayMs,
+      { keepAlive: true },
+    );
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
