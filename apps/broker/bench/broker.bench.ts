@@ -2,206 +2,100 @@
  * Broker throughput and latency, driven by librdkafka's rdkafka_performance (a C load generator that is not
  * the bottleneck), beside the machine's loopback and disk ceilings measured in the same run.
  *
- *   pnpm --filter @sluice/broker bench [-- --records 2000000 --rounds 3 --rate 10000 --latency-seconds 5]
+ *   pnpm --filter @sluice/broker bench [--records 2000000 --rounds 3 --rate 50000 --latency-seconds 5]
+ *
+ * (`pnpm --filter @sluice/broker bench -- --records …` works too: pnpm 10 passes the `--` on, and it is skipped.)
  *
  * Prints medians (with min and max) of several rounds for: produce and consume of 100-byte records with
  * acks=1 on 1 and 6 partitions; end-to-end latency p50/p99 at a fixed rate; iperf3 loopback and fio
  * sequential-write ceilings.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import {
+  type BrokerProcess,
+  formatSummary,
+  LIBRDKAFKA_TOOLS_DIRECTORY,
+  machineLine,
+  onPath,
+  rdkafkaPerformancePath,
+  removeDirectory,
+  runCommand,
+  runRdkafkaPerformance,
+  startBrokerProcess,
+  temporaryDirectory,
+} from '@sluice/test-support';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const repository = resolve(here, '../../..');
+const USAGE = `Usage: pnpm --filter @sluice/broker bench [--records N] [--rounds N] [--rate RECORDS_PER_S]
+                                          [--latency-seconds S] [--tools DIR]
+Defaults: --records 2000000 --rounds 3 --rate 50000 --latency-seconds 5 --tools ${LIBRDKAFKA_TOOLS_DIRECTORY}`;
+const argv = process.argv.slice(2);
 const { values } = parseArgs({
+  // pnpm 10 passes the `--` of `pnpm … bench -- --records …` on to the script: skip it.
+  args: argv[0] === '--' ? argv.slice(1) : argv,
   options: {
     records: { type: 'string', default: '2000000' },
     rounds: { type: 'string', default: '3' },
     rate: { type: 'string', default: '50000' },
     'latency-seconds': { type: 'string', default: '5' },
-    tools: { type: 'string', default: join(tmpdir(), 'sluice-librdkafka-tools') },
+    tools: { type: 'string', default: LIBRDKAFKA_TOOLS_DIRECTORY },
+    help: { type: 'boolean', default: false },
   },
 });
+if (values.help) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
 const RECORDS = Number(values.records);
 const ROUNDS = Number(values.rounds);
 const RATE = Number(values.rate);
 const LATENCY_SECONDS = Number(values['latency-seconds']);
 const RECORD_BYTES = 100;
+/** How long one rdkafka_performance, kcat, iperf3 or fio run may take. */
+const RUN_TIMEOUT_MS = 600_000;
 
 function out(line = ''): void {
   process.stdout.write(`${line}\n`);
 }
 
-function median(samples: number[]): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
-function summary(samples: number[], unit: string, digits = 0): string {
-  const format = (value: number) =>
-    value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-  return `${format(median(samples))} ${unit} (min ${format(Math.min(...samples))}, max ${format(Math.max(...samples))})`;
-}
-
+/** The sample at `fraction` of the sorted samples (index floor(fraction × count), the last at most). */
 function percentile(sorted: number[], fraction: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))];
 }
 
-function tools(): string {
-  const binary = join(values.tools, 'rdkafka_performance');
-  if (!existsSync(binary)) {
-    execFileSync(join(repository, '../shared/tools/build-librdkafka-tools'), [values.tools], {
-      stdio: 'inherit',
-    });
-  }
-  return binary;
+function run(command: string, args: string[], timeoutMs = RUN_TIMEOUT_MS) {
+  return runCommand(command, args, { timeoutMs });
 }
 
-interface RunResult {
-  stdout: string;
-  stderr: string;
-  code: number | null;
+/** rdkafka_performance's arguments in `mode` (-P or -C) on `topic` of `broker`, then `args`. */
+function performanceArgs(mode: '-P' | '-C', broker: BrokerProcess, topic: string, args: string[]): string[] {
+  return [mode, '-t', topic, '-b', broker.bootstrap, ...args];
 }
 
-function runProcess(command: string, args: string[], timeoutMs = 600_000): Promise<RunResult> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), 5000).unref();
-    }, timeoutMs);
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolvePromise({ stdout, stderr, code });
-    });
-  });
-}
-
-/** The last table row of rdkafka_performance -u: { column: value }. */
-function lastRow(text: string): Record<string, number> {
-  const lines = text.split('\n').filter((line) => line.startsWith('|'));
-  const header = lines.find((line) => line.includes('elapsed'));
-  const rows = lines.filter((line) => !line.includes('elapsed'));
-  if (!header || rows.length === 0)
-    throw new Error(`no stats in rdkafka_performance output:\n${text.slice(-2000)}`);
-  const names = header
-    .split('|')
-    .map((cell) => cell.trim())
-    .filter(Boolean);
-  const cells = rows[rows.length - 1]
-    .split('|')
-    .map((cell) => cell.trim())
-    .filter(Boolean);
-  return Object.fromEntries(names.map((name, i) => [name, Number(cells[i])]));
-}
-
-interface BrokerProcess {
-  child: ChildProcess;
-  bootstrap: string;
-  dataDir: string;
-}
-
-async function startBroker(): Promise<BrokerProcess> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
-  const child = spawn(
-    process.execPath,
-    [join(here, '../dist/main.js'), '--port', '0', '--data-dir', dataDir, '--set', 'metrics.port=-1'],
-    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SLUICE_LOG_LEVEL: 'info' } },
-  );
-  const port = await new Promise<number>((resolvePort, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      try {
-        const entry = JSON.parse(line);
-        if (entry.msg === 'Sluice broker started') resolvePort(entry.port);
-      } catch {
-        // ignore
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`broker exited with ${code}`)));
-  });
-  return { child, bootstrap: `127.0.0.1:${port}`, dataDir };
-}
-
-async function stopBroker(broker: BrokerProcess): Promise<void> {
-  const exited = new Promise((resolveExit) => broker.child.on('exit', resolveExit));
-  broker.child.kill('SIGTERM');
-  await exited;
-  rmSync(broker.dataDir, { recursive: true, force: true });
-}
-
-async function produce(
+function produce(
   binary: string,
   broker: BrokerProcess,
   topic: string,
   partitions: number,
 ): Promise<Record<string, number>> {
-  const args = [
-    '-P',
-    '-t',
-    topic,
-    '-b',
-    broker.bootstrap,
-    '-s',
-    String(RECORD_BYTES),
-    '-c',
-    String(RECORDS),
-    '-X',
-    'acks=1',
-    '-X',
-    'linger.ms=5',
-    '-X',
-    'batch.size=1000000',
-    '-u',
-    '-q',
-  ];
+  const settings = ['acks=1', 'linger.ms=5', 'batch.size=1000000'].flatMap((setting) => ['-X', setting]);
+  const args = ['-s', String(RECORD_BYTES), '-c', String(RECORDS), ...settings];
   if (partitions === 1) args.push('-p', '0');
-  const result = await runProcess(binary, args);
-  if (result.code !== 0) throw new Error(`rdkafka_performance -P failed: ${result.stderr.slice(-2000)}`);
-  return lastRow(result.stdout + result.stderr);
+  return runRdkafkaPerformance(binary, performanceArgs('-P', broker, topic, args));
 }
 
-async function consume(
+function consume(
   binary: string,
   broker: BrokerProcess,
   topic: string,
   partitions: number,
 ): Promise<Record<string, number>> {
-  const args = [
-    '-C',
-    '-t',
-    topic,
-    '-b',
-    broker.bootstrap,
-    '-o',
-    'beginning',
-    '-c',
-    String(RECORDS),
-    '-u',
-    '-q',
-    '-X',
-    'fetch.max.bytes=52428800',
-    '-X',
-    'max.partition.fetch.bytes=10485760',
-  ];
+  const settings = ['fetch.max.bytes=52428800', 'max.partition.fetch.bytes=10485760'];
+  const args = ['-o', 'beginning', '-c', String(RECORDS), ...settings.flatMap((setting) => ['-X', setting])];
   for (let partition = 0; partition < partitions; partition++) args.push('-p', String(partition));
-  const result = await runProcess(binary, args);
-  if (result.code !== 0) throw new Error(`rdkafka_performance -C failed: ${result.stderr.slice(-2000)}`);
-  return lastRow(result.stdout + result.stderr);
+  return runRdkafkaPerformance(binary, performanceArgs('-C', broker, topic, args));
 }
 
 async function latency(
@@ -214,54 +108,19 @@ async function latency(
   const warmup = RATE;
   const count = RATE * LATENCY_SECONDS + warmup;
   const file = join(broker.dataDir, `latency-${topic}.txt`);
-  await runProcess('kcat', ['-b', broker.bootstrap, '-L', '-t', topic]);
-  const consumer = runProcess(
+  await run('kcat', ['-b', broker.bootstrap, '-L', '-t', topic]);
+  const consumerArgs = ['-p', '0', '-o', 'end', '-l', '-A', file, '-c', String(count)];
+  const consumer = run(
     binary,
-    [
-      '-C',
-      '-t',
-      topic,
-      '-p',
-      '0',
-      '-b',
-      broker.bootstrap,
-      '-o',
-      'end',
-      '-l',
-      '-A',
-      file,
-      '-c',
-      String(count),
-      '-u',
-      '-q',
-      '-X',
-      'fetch.wait.max.ms=100',
-    ],
+    performanceArgs('-C', broker, topic, [...consumerArgs, '-u', '-q', '-X', 'fetch.wait.max.ms=100']),
     (LATENCY_SECONDS + 15) * 1000,
   );
   await new Promise((resolveWait) => setTimeout(resolveWait, 1500));
-  const producer = await runProcess(binary, [
-    '-P',
-    '-t',
-    topic,
-    '-p',
-    '0',
-    '-b',
-    broker.bootstrap,
-    '-s',
-    String(RECORD_BYTES),
-    '-c',
-    String(count),
-    '-r',
-    String(RATE),
-    '-l',
-    '-X',
-    'acks=1',
-    '-X',
-    'linger.ms=0',
-    '-u',
-    '-q',
-  ]);
+  const producerArgs = ['-p', '0', '-s', String(RECORD_BYTES), '-c', String(count), '-r', String(RATE), '-l'];
+  const producer = await run(
+    binary,
+    performanceArgs('-P', broker, topic, [...producerArgs, '-X', 'acks=1', '-X', 'linger.ms=0', '-u', '-q']),
+  );
   if (producer.code !== 0) throw new Error(`latency producer failed: ${producer.stderr.slice(-2000)}`);
   await consumer;
   const samples = readFileSync(file, 'utf8')
@@ -274,19 +133,19 @@ async function latency(
 }
 
 async function loopbackCeiling(): Promise<number | null> {
-  if ((await runProcess('sh', ['-c', 'command -v iperf3'])).code !== 0) return null;
+  if (!onPath('iperf3')) return null;
   const port = String(15201 + Math.floor(Math.random() * 1000));
   const server = spawn('iperf3', ['-s', '-1', '-B', '127.0.0.1', '-p', port], { stdio: 'ignore' });
   await new Promise((resolveWait) => setTimeout(resolveWait, 500));
-  const result = await runProcess('iperf3', ['-c', '127.0.0.1', '-p', port, '-t', '3', '-J']);
+  const result = await run('iperf3', ['-c', '127.0.0.1', '-p', port, '-t', '3', '-J']);
   server.kill();
   if (result.code !== 0) return null;
-  return JSON.parse(result.stdout).end.sum_received.bits_per_second / 8 / 1e6;
+  return JSON.parse(result.stdout.toString()).end.sum_received.bits_per_second / 8 / 1e6;
 }
 
 async function diskCeiling(directory: string): Promise<number | null> {
-  if ((await runProcess('sh', ['-c', 'command -v fio'])).code !== 0) return null;
-  const result = await runProcess('fio', [
+  if (!onPath('fio')) return null;
+  const result = await run('fio', [
     '--name=seqwrite',
     `--filename=${join(directory, 'fio.bin')}`,
     '--rw=write',
@@ -298,22 +157,22 @@ async function diskCeiling(directory: string): Promise<number | null> {
   ]);
   rmSync(join(directory, 'fio.bin'), { force: true });
   if (result.code !== 0) return null;
-  return JSON.parse(result.stdout).jobs[0].write.bw_bytes / 1e6;
+  return JSON.parse(result.stdout.toString()).jobs[0].write.bw_bytes / 1e6;
 }
 
 async function main(): Promise<void> {
-  const binary = tools();
+  const binary = rdkafkaPerformancePath(values.tools);
   out(`# Sluice broker benchmark`);
-  out(`machine: ${cpus()[0]?.model ?? 'unknown cpu'}, ${cpus().length} cores, node ${process.version}`);
+  out(`machine: ${machineLine()}`);
   out(
-    `rerun: pnpm --filter @sluice/broker bench -- --records ${RECORDS} --rounds ${ROUNDS} --rate ${RATE} --latency-seconds ${LATENCY_SECONDS}`,
+    `rerun: pnpm --filter @sluice/broker bench --records ${RECORDS} --rounds ${ROUNDS} --rate ${RATE} --latency-seconds ${LATENCY_SECONDS}`,
   );
   out(
     `load: rdkafka_performance (librdkafka), ${RECORDS.toLocaleString('en-US')} records of ${RECORD_BYTES} bytes, acks=1, linger.ms=5`,
   );
   out();
 
-  const scratch = mkdtempSync(join(tmpdir(), 'sluice-bench-ceiling-'));
+  const scratch = temporaryDirectory('sluice-bench-ceiling-');
   const loopback: number[] = [];
   const disk: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
@@ -322,11 +181,13 @@ async function main(): Promise<void> {
     const write = await diskCeiling(scratch);
     if (write !== null) disk.push(write);
   }
-  rmSync(scratch, { recursive: true, force: true });
+  removeDirectory(scratch);
   out(
-    `loopback TCP (iperf3):           ${loopback.length ? summary(loopback, 'MB/s') : 'iperf3 not installed'}`,
+    `loopback TCP (iperf3):           ${loopback.length ? formatSummary(loopback, 'MB/s', 0) : 'iperf3 not installed'}`,
   );
-  out(`sequential disk write (fio 1M):  ${disk.length ? summary(disk, 'MB/s') : 'fio not installed'}`);
+  out(
+    `sequential disk write (fio 1M):  ${disk.length ? formatSummary(disk, 'MB/s', 0) : 'fio not installed'}`,
+  );
   out();
 
   for (const partitions of [1, 6]) {
@@ -335,10 +196,10 @@ async function main(): Promise<void> {
     const consumed: number[] = [];
     const consumedBytes: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      const broker = await startBroker();
+      const broker = await startBrokerProcess({ stderr: 'inherit' });
       try {
         const topic = `bench-${partitions}`;
-        await runProcess('kcat', ['-b', broker.bootstrap, '-L', '-t', topic]);
+        await run('kcat', ['-b', broker.bootstrap, '-L', '-t', topic]);
         if (partitions > 1) await growTopic(broker, topic, partitions);
         const p = await produce(binary, broker, topic, partitions);
         produced.push((p.dr / p.elapsed) * 1000);
@@ -347,32 +208,36 @@ async function main(): Promise<void> {
         consumed.push((c.msgs / c.elapsed) * 1000);
         consumedBytes.push((((c.msgs * RECORD_BYTES) / c.elapsed) * 1000) / 1e6);
       } finally {
-        await stopBroker(broker);
+        await broker.stop();
       }
     }
     out(`${partitions} partition${partitions > 1 ? 's' : ''}:`);
-    out(`  produce  ${summary(produced, 'records/s')}  = ${summary(producedBytes, 'MB/s', 1)}`);
-    out(`  consume  ${summary(consumed, 'records/s')}  = ${summary(consumedBytes, 'MB/s', 1)}`);
+    out(
+      `  produce  ${formatSummary(produced, 'records/s', 0)}  = ${formatSummary(producedBytes, 'MB/s', 1)}`,
+    );
+    out(
+      `  consume  ${formatSummary(consumed, 'records/s', 0)}  = ${formatSummary(consumedBytes, 'MB/s', 1)}`,
+    );
   }
   out();
 
   const p50: number[] = [];
   const p99: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    const broker = await startBroker();
+    const broker = await startBrokerProcess({ stderr: 'inherit' });
     try {
       const result = await latency(binary, broker, 'latency');
       p50.push(result.p50);
       p99.push(result.p99);
     } finally {
-      await stopBroker(broker);
+      await broker.stop();
     }
   }
   out(
     `end-to-end latency at ${RATE.toLocaleString('en-US')} records/s (produce acks=1 → consume), ${LATENCY_SECONDS} s per round after 1 s of warm-up:`,
   );
-  out(`  p50 ${summary(p50, 'ms', 2)}`);
-  out(`  p99 ${summary(p99, 'ms', 2)}`);
+  out(`  p50 ${formatSummary(p50, 'ms', 2)}`);
+  out(`  p99 ${formatSummary(p99, 'ms', 2)}`);
 }
 
 /** Grows the auto-created topic to `partitions` with a CreatePartitions request (through the Sluice admin port). */

@@ -16,26 +16,41 @@
  * Requires a built broker (pnpm --filter @sluice/broker build) and kcat.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { decodeAssignment, encodeAssignment, encodeSubscription } from '@sluice/coordination';
 import { Apis, ErrorCode, type JoinGroupResponse } from '@sluice/protocol';
+import {
+  type BrokerProcess,
+  formatSummary,
+  machineLine,
+  median,
+  runCommand,
+  seededRandom,
+  startBrokerProcess,
+} from '@sluice/test-support';
 import { RawClient } from '../test/raw-client.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
+const USAGE = `Usage: npx tsx apps/broker/bench/groups.bench.ts [--records N] [--rounds N] [--rebalances N]
+                                                 [--heartbeat-ms MS] [--seed N]
+Defaults: --records 300000 --rounds 3 --rebalances 5 --heartbeat-ms 20 --seed 7`;
+const argv = process.argv.slice(2);
 const { values } = parseArgs({
+  // A runner that passes a `--` on before the flags (pnpm 10 does): skip it.
+  args: argv[0] === '--' ? argv.slice(1) : argv,
   options: {
     records: { type: 'string', default: '300000' },
     rounds: { type: 'string', default: '3' },
     rebalances: { type: 'string', default: '5' },
     'heartbeat-ms': { type: 'string', default: '20' },
     seed: { type: 'string', default: '7' },
+    help: { type: 'boolean', default: false },
   },
 });
+if (values.help) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
 const RECORDS = Number(values.records);
 const ROUNDS = Number(values.rounds);
 const REBALANCES = Number(values.rebalances);
@@ -50,97 +65,9 @@ function out(line = ''): void {
   process.stdout.write(`${line}\n`);
 }
 
-function median(samples: number[]): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
-function summary(samples: number[], unit: string, digits = 1): string {
-  const format = (value: number) =>
-    value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-  return `${format(median(samples))} ${unit} (min ${format(Math.min(...samples))}, max ${format(Math.max(...samples))})`;
-}
-
-/** mulberry32, for the record payloads. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // ---- broker ----
-
-interface BrokerProcess {
-  child: ChildProcess;
-  bootstrap: string;
-  port: number;
-  dataDir: string;
-}
-
-async function startBroker(): Promise<BrokerProcess> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'sluice-groups-bench-'));
-  const child = spawn(
-    process.execPath,
-    [
-      join(here, '../dist/main.js'),
-      '--port',
-      '0',
-      '--data-dir',
-      dataDir,
-      '--set',
-      'metrics.port=-1',
-      '--set',
-      `num.partitions=${PARTITIONS}`,
-      '--set',
-      'group.min.session.timeout.ms=1000',
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SLUICE_LOG_LEVEL: 'info' } },
-  );
-  const port = await new Promise<number>((resolvePort, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      try {
-        const entry = JSON.parse(line);
-        if (entry.msg === 'Sluice broker started') resolvePort(entry.port);
-      } catch {
-        // not a log line
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`broker exited with ${code}`)));
-  });
-  return { child, bootstrap: `127.0.0.1:${port}`, port, dataDir };
-}
-
-async function stopBroker(broker: BrokerProcess): Promise<void> {
-  const exited = new Promise((resolveExit) => broker.child.on('exit', resolveExit));
-  broker.child.kill('SIGTERM');
-  await exited;
-  rmSync(broker.dataDir, { recursive: true, force: true });
-}
-
-function run(
-  command: string,
-  args: string[],
-  input?: string,
-): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolveRun, reject) => {
-    const child = spawn(command, args, { stdio: ['pipe', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolveRun({ code, stderr }));
-    child.stdin.end(input);
-  });
-}
 
 // ---- rebalance time ----
 
@@ -222,6 +149,11 @@ class BenchMember {
 
   private async run(): Promise<void> {
     await this.joinAndSync();
+    await this.heartbeat();
+  }
+
+  /** Heartbeats every HEARTBEAT_MS while running, and joins again when a heartbeat says to. */
+  private async heartbeat(): Promise<void> {
     while (this.running) {
       await sleep(HEARTBEAT_MS);
       if (!this.running) return;
@@ -242,19 +174,7 @@ class BenchMember {
     this.triggeredAtMs = performance.now();
     await this.joinAndSync(true);
     this.running = true;
-    this.loop = (async () => {
-      while (this.running) {
-        await sleep(HEARTBEAT_MS);
-        if (!this.running) return;
-        const { errorCode } = await this.client.request(Apis.Heartbeat, 3, {
-          groupId: this.groupId,
-          generationId: this.generationId,
-          memberId: this.memberId,
-          groupInstanceId: null,
-        });
-        if (errorCode !== ErrorCode.NONE) await this.joinAndSync();
-      }
-    })();
+    this.loop = this.heartbeat();
   }
 
   async stop(): Promise<void> {
@@ -329,7 +249,7 @@ async function heartbeatRoundTripMs(broker: BrokerProcess): Promise<number> {
 // ---- group throughput ----
 
 async function produceTopic(broker: BrokerProcess, topic: string): Promise<void> {
-  const next = random(SEED);
+  const next = seededRandom(SEED);
   const alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
   const perPartition = Math.ceil(RECORDS / PARTITIONS);
   for (let partition = 0; partition < PARTITIONS; partition++) {
@@ -340,10 +260,10 @@ async function produceTopic(broker: BrokerProcess, topic: string): Promise<void>
       for (let j = 0; j < RECORD_BYTES; j++) line += alphabet[Math.floor(next() * alphabet.length)];
       lines.push(line);
     }
-    const result = await run(
+    const result = await runCommand(
       'kcat',
       ['-b', broker.bootstrap, '-P', '-t', topic, '-p', String(partition), '-X', 'linger.ms=20'],
-      `${lines.join('\n')}\n`,
+      { input: `${lines.join('\n')}\n`, timeoutMs: 600_000 },
     );
     if (result.code !== 0) throw new Error(`kcat -P failed: ${result.stderr}`);
   }
@@ -435,14 +355,17 @@ async function plainThroughput(broker: BrokerProcess, topic: string): Promise<nu
 
 async function main(): Promise<void> {
   out('Sluice consumer-group benchmark');
-  out(`machine: ${cpus()[0]?.model ?? 'unknown cpu'}, ${cpus().length} cores, node ${process.version}`);
+  out(`machine: ${machineLine()}`);
   out(
     `rerun: npx tsx apps/broker/bench/groups.bench.ts --records ${RECORDS} --rounds ${ROUNDS} --rebalances ${REBALANCES} --heartbeat-ms ${HEARTBEAT_MS} --seed ${SEED}`,
   );
   out('medians of rounds (min, max); the machine is shared: compare ratios measured in the same run');
   out();
 
-  const broker = await startBroker();
+  const broker = await startBrokerProcess({
+    settings: { 'num.partitions': String(PARTITIONS), 'group.min.session.timeout.ms': '1000' },
+    stderr: 'inherit',
+  });
   try {
     out(`rebalance time: one member rejoins with new metadata; members heartbeat every ${HEARTBEAT_MS} ms`);
     const heartbeatMs = await heartbeatRoundTripMs(broker);
@@ -452,7 +375,7 @@ async function main(): Promise<void> {
       for (let round = 0; round < ROUNDS; round++)
         roundMedians.push(median(await rebalanceRound(broker, size, round)));
       out(
-        `  ${String(size).padStart(2)} members: ${summary(roundMedians, 'ms')}  = ${(median(roundMedians) / heartbeatMs).toFixed(0)}x a heartbeat round trip`,
+        `  ${String(size).padStart(2)} members: ${formatSummary(roundMedians, 'ms', 1)}  = ${(median(roundMedians) / heartbeatMs).toFixed(0)}x a heartbeat round trip`,
       );
     }
     out();
@@ -464,17 +387,17 @@ async function main(): Promise<void> {
     await produceTopic(broker, topic);
     const baseline: number[] = [];
     for (let round = 0; round < ROUNDS; round++) baseline.push(await plainThroughput(broker, topic));
-    out(`  baseline, one plain kcat -C: ${summary(baseline, 'records/s', 0)}`);
+    out(`  baseline, one plain kcat -C: ${formatSummary(baseline, 'records/s', 0)}`);
     for (const members of KCAT_MEMBER_COUNTS) {
       const samples: number[] = [];
       for (let round = 0; round < ROUNDS; round++)
         samples.push(await groupThroughput(broker, topic, members, round));
       out(
-        `  ${members} kcat -G member${members === 1 ? ' ' : 's'}: ${summary(samples, 'records/s', 0)}  = ${(median(samples) / median(baseline)).toFixed(2)}x the baseline`,
+        `  ${members} kcat -G member${members === 1 ? ' ' : 's'}: ${formatSummary(samples, 'records/s', 0)}  = ${(median(samples) / median(baseline)).toFixed(2)}x the baseline`,
       );
     }
   } finally {
-    await stopBroker(broker);
+    await broker.stop();
   }
 }
 

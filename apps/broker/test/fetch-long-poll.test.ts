@@ -1,18 +1,15 @@
 import { Apis, encodeRecordBatch } from '@sluice/protocol';
+import { startedForSuite } from '@sluice/test-support/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Broker } from '../src/broker.js';
-import { removeDirectory, startBroker, temporaryDirectory } from './helpers.js';
+import { startBroker } from './helpers.js';
 import { RawClient } from './raw-client.js';
 
 describe('fetch long polling', () => {
-  let dataDir: string;
-  let broker: Broker;
+  const sluice = startedForSuite(() => startBroker());
   let client: RawClient;
 
   beforeAll(async () => {
-    dataDir = temporaryDirectory();
-    broker = await startBroker(dataDir);
-    client = await RawClient.connect(broker.port);
+    client = await RawClient.connect(sluice.broker.port);
     await client.request(Apis.CreateTopics, 3, {
       topics: [{ name: 'polled', numPartitions: 1, replicationFactor: 1 }],
       timeoutMs: 5000,
@@ -21,8 +18,6 @@ describe('fetch long polling', () => {
 
   afterAll(async () => {
     client.close();
-    await broker.shutdown();
-    removeDirectory(dataDir);
   });
 
   const fetchFrom = (connection: RawClient, offset: bigint, minBytes: number, maxWaitMs: number) =>
@@ -67,7 +62,7 @@ describe('fetch long polling', () => {
   });
 
   it('is woken by an append before max_wait_ms', async () => {
-    const consumer = await RawClient.connect(broker.port);
+    const consumer = await RawClient.connect(sluice.broker.port);
     try {
       const started = Date.now();
       const waiting = fetchFrom(consumer, 0n, 1, 10_000);
@@ -83,7 +78,7 @@ describe('fetch long polling', () => {
   });
 
   it('keeps waiting until min_bytes have arrived', async () => {
-    const consumer = await RawClient.connect(broker.port);
+    const consumer = await RawClient.connect(sluice.broker.port);
     try {
       const waiting = fetchFrom(consumer, 1n, 2000, 10_000);
       let answered = false;

@@ -1,62 +1,28 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Broker } from '../src/broker.js';
+import { describe, expect, it } from 'vitest';
 import {
   KcatMember,
   type KcatMemberOptions,
   missingRecords,
-  produceToPartitions,
-  readOffsetCommits,
   readsBelowCommittedOffsets,
   waitFor,
 } from './group-clients.js';
-import { kcat, removeDirectory, startBroker, temporaryDirectory } from './helpers.js';
+import { groupSuite } from './group-suite.js';
+import { kcat } from './helpers.js';
 
 const PARTITIONS = 6;
 
 describe('consumer groups with kcat -G (librdkafka)', () => {
-  let dataDir: string;
-  let broker: Broker;
-  let bootstrap: string;
-  const members: KcatMember[] = [];
-
-  beforeAll(async () => {
-    dataDir = temporaryDirectory();
-    broker = await startBroker(dataDir, {
-      'num.partitions': String(PARTITIONS),
-      'group.initial.rebalance.delay.ms': '300',
-      'group.min.session.timeout.ms': '1000',
-      'offsets.topic.num.partitions': '10',
-    });
-    bootstrap = `127.0.0.1:${broker.port}`;
-  });
-
-  afterEach(async () => {
-    await Promise.all(members.splice(0).map((member) => member.stop('SIGKILL')));
-  });
-
-  afterAll(async () => {
-    await broker.shutdown();
-    removeDirectory(dataDir);
-  });
-
-  const member = (options: Omit<KcatMemberOptions, 'bootstrap'>) => {
-    const started = new KcatMember({ bootstrap, ...options });
-    members.push(started);
-    return started;
-  };
+  const { sluice, stableWith, produce, committedOffsets, storedCommits, ...suite } = groupSuite(PARTITIONS);
+  const member = (options: Omit<KcatMemberOptions, 'bootstrap'>) =>
+    suite.tracked(new KcatMember({ bootstrap: sluice.bootstrap, ...options }));
 
   const endOffsets = async (topic: string): Promise<number[]> => {
     const ends: number[] = [];
     for (let partition = 0; partition < PARTITIONS; partition++) {
-      const output = (await kcat(bootstrap, ['-Q', '-t', `${topic}:${partition}:-1`])).toString();
+      const output = (await kcat(sluice.bootstrap, ['-Q', '-t', `${topic}:${partition}:-1`])).toString();
       ends.push(Number(/offset (\d+)/.exec(output)?.[1]));
     }
     return ends;
-  };
-
-  const stableWith = (groupId: string, count: number) => {
-    const group = broker.groupCoordinator?.group(groupId);
-    return group?.state === 'Stable' && group.memberCount === count;
   };
 
   for (const [strategy, expected] of [
@@ -80,7 +46,7 @@ describe('consumer groups with kcat -G (librdkafka)', () => {
     it(`shares a topic among three members with the ${strategy} assignor, each record to its partition's owner`, async () => {
       const topic = `kcat-${strategy}`;
       const groupId = `kcat-${strategy}-group`;
-      await produceToPartitions(bootstrap, topic, PARTITIONS, 50, 'before-');
+      await produce(topic, 50, 'before-');
       const group = Array.from({ length: 3 }, () =>
         member({ groupId, topics: [topic], properties: { 'partition.assignment.strategy': strategy } }),
       );
@@ -92,10 +58,10 @@ describe('consumer groups with kcat -G (librdkafka)', () => {
         'three members with two partitions each',
       );
       expect(group.map((each) => each.assignment).sort((a, b) => a[0] - b[0])).toEqual(expected);
-      expect(broker.groupCoordinator?.group(groupId)?.protocolName).toBe(strategy);
+      expect(sluice.broker.groupCoordinator?.group(groupId)?.protocolName).toBe(strategy);
 
       // Records produced now go to the owner of their partition, and only to it.
-      await produceToPartitions(bootstrap, topic, PARTITIONS, 50, 'after-');
+      await produce(topic, 50, 'after-');
       await waitFor(
         () =>
           group.reduce(
@@ -119,7 +85,7 @@ describe('consumer groups with kcat -G (librdkafka)', () => {
   it('loses nothing and never goes back before a committed offset while members join, leave and are killed', async () => {
     const topic = 'kcat-churn';
     const groupId = 'kcat-churn-group';
-    await produceToPartitions(bootstrap, topic, PARTITIONS, 20, 'seed-');
+    await produce(topic, 20, 'seed-');
     const first = member({ groupId, topics: [topic] });
     const second = member({ groupId, topics: [topic] });
     await waitFor(() => stableWith(groupId, 2), 'two members');
@@ -131,7 +97,7 @@ describe('consumer groups with kcat -G (librdkafka)', () => {
       producing = true;
       producer = (async () => {
         while (producing) {
-          await produceToPartitions(bootstrap, topic, PARTITIONS, 10, `round-${round++}-`);
+          await produce(topic, 10, `round-${round++}-`);
           await new Promise((resolve) => setTimeout(resolve, 100));
         }
       })();
@@ -172,12 +138,12 @@ describe('consumer groups with kcat -G (librdkafka)', () => {
     await waitFor(() => missingRecords(everyone, ends).length === 0, 'every record processed', 30_000).catch(
       (error: Error) => {
         const missing = missingRecords(everyone, ends);
-        const group = broker.groupCoordinator?.group(groupId);
+        const group = sluice.broker.groupCoordinator?.group(groupId);
         throw new Error(
           `${error.message}: ${missing.length} missing, first ${JSON.stringify(missing.slice(0, 5))}; ends ${ends}; ` +
             `group ${group?.state} generation ${group?.generationId} members ${group?.memberCount}; ` +
             `assignments ${JSON.stringify(everyone.map((each) => each.assignment))}; committed ${JSON.stringify(
-              broker.groupCoordinator
+              sluice.broker.groupCoordinator
                 ?.fetchOffsets(groupId, null)
                 .offsets.map((o) => [o.partition, Number(o.offset)]),
             )}`,
@@ -189,19 +155,19 @@ describe('consumer groups with kcat -G (librdkafka)', () => {
     // Records may be processed twice only after a member was killed before committing them; never before
     // an offset the group had committed.
     await pause(500);
-    const commits = await readOffsetCommits(bootstrap, groupId);
+    const commits = await storedCommits(groupId);
     expect(commits.length).toBeGreaterThan(PARTITIONS);
     expect(readsBelowCommittedOffsets(everyone, commits, topic)).toEqual([]);
     // The survivors committed everything they processed.
     await Promise.all([third.stop('SIGTERM'), fourth.stop('SIGTERM')]);
-    const fetched = broker.groupCoordinator!.fetchOffsets(groupId, null).offsets;
+    const fetched = committedOffsets(groupId);
     expect(fetched.map((entry) => Number(entry.offset)).sort()).toEqual([...ends].sort());
   });
 
   it('gives a restarted static member (group.instance.id) its partitions back without a rebalance', async () => {
     const topic = 'kcat-static';
     const groupId = 'kcat-static-group';
-    await produceToPartitions(bootstrap, topic, PARTITIONS, 5);
+    await produce(topic, 5);
     const properties = (instance: string) => ({
       'group.instance.id': instance,
       'session.timeout.ms': '10000',
@@ -212,12 +178,10 @@ describe('consumer groups with kcat -G (librdkafka)', () => {
       () => stableWith(groupId, 2) && a.assignment.length === 3 && b.assignment.length === 3,
       'two static members with three partitions each',
     );
-    const generation = broker.groupCoordinator!.group(groupId)!.generationId;
+    const generation = sluice.broker.groupCoordinator!.group(groupId)!.generationId;
     const before = a.assignment;
     await waitFor(
-      () =>
-        broker.groupCoordinator!.fetchOffsets(groupId, null).offsets.filter((entry) => entry.offset === 5n)
-          .length === PARTITIONS,
+      () => committedOffsets(groupId).filter((entry) => entry.offset === 5n).length === PARTITIONS,
       'everything read so far committed',
     );
     const announcementsOfB = b.assignments.length;
@@ -225,11 +189,11 @@ describe('consumer groups with kcat -G (librdkafka)', () => {
     const restarted = member({ groupId, topics: [topic], properties: properties('static-a') });
     await waitFor(() => restarted.assignment.length > 0, 'the restarted member assigned');
     expect(restarted.assignment).toEqual(before);
-    const group = broker.groupCoordinator!.group(groupId)!;
+    const group = sluice.broker.groupCoordinator!.group(groupId)!;
     expect(group.generationId).toBe(generation);
     expect(group.state).toBe('Stable');
     // The restarted member reads on from what the first incarnation committed.
-    await produceToPartitions(bootstrap, topic, PARTITIONS, 5, 'later-');
+    await produce(topic, 5, 'later-');
     await waitFor(
       () => restarted.records.filter((r) => r.value.startsWith('later-')).length === 15,
       'new records',

@@ -1,8 +1,8 @@
 import { decodeAssignment, encodeAssignment, encodeSubscription } from '@sluice/coordination';
 import { Apis, ErrorCode, type Input, type JoinGroupRequest } from '@sluice/protocol';
+import { startedForSuite } from '@sluice/test-support/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Broker } from '../src/broker.js';
-import { kcat, removeDirectory, startBroker, temporaryDirectory } from './helpers.js';
+import { kcat, startBroker } from './helpers.js';
 import { RawClient } from './raw-client.js';
 
 /**
@@ -10,29 +10,26 @@ import { RawClient } from './raw-client.js';
  * handshake, static membership, offsets and the admin calls.
  */
 describe('group APIs on the wire', () => {
-  let dataDir: string;
-  let broker: Broker;
-  const clients: RawClient[] = [];
-
-  beforeAll(async () => {
-    dataDir = temporaryDirectory();
-    broker = await startBroker(dataDir, {
+  const sluice = startedForSuite(() =>
+    startBroker({
       'num.partitions': '4',
       'group.initial.rebalance.delay.ms': '0',
       'group.min.session.timeout.ms': '1000',
       'offsets.topic.num.partitions': '7',
-    });
-    await kcat(`127.0.0.1:${broker.port}`, ['-P', '-t', 'wire-topic', '-p', '0'], 'one\n');
+    }),
+  );
+  const clients: RawClient[] = [];
+
+  beforeAll(async () => {
+    await kcat(sluice.bootstrap, ['-P', '-t', 'wire-topic', '-p', '0'], 'one\n');
   });
 
   afterAll(async () => {
     for (const client of clients) client.close();
-    await broker.shutdown();
-    removeDirectory(dataDir);
   });
 
   const connect = async () => {
-    const client = await RawClient.connect(broker.port);
+    const client = await RawClient.connect(sluice.broker.port);
     clients.push(client);
     return client;
   };
@@ -81,7 +78,7 @@ describe('group APIs on the wire', () => {
     const client = await connect();
     for (const version of [0, 1, 2]) {
       const found = await client.request(Apis.FindCoordinator, version, { key: 'any-group', keyType: 0 });
-      expect(found).toMatchObject({ errorCode: 0, nodeId: 1, host: '127.0.0.1', port: broker.port });
+      expect(found).toMatchObject({ errorCode: 0, nodeId: 1, host: '127.0.0.1', port: sluice.broker.port });
     }
     const transaction = await client.request(Apis.FindCoordinator, 1, { key: 'tx', keyType: 1 });
     expect(transaction.errorCode).toBe(ErrorCode.COORDINATOR_NOT_AVAILABLE);
@@ -97,7 +94,7 @@ describe('group APIs on the wire', () => {
     });
     expect(metadata.topics[0]).toMatchObject({ errorCode: 0, name: '__consumer_offsets', isInternal: true });
     expect(metadata.topics[0].partitions).toHaveLength(7);
-    expect(broker.topicConfig('__consumer_offsets').values.get('cleanup.policy')).toEqual(['compact']);
+    expect(sluice.broker.topicConfig('__consumer_offsets').values.get('cleanup.policy')).toEqual(['compact']);
   });
 
   it('joins with MEMBER_ID_REQUIRED from v4, at once before, and with the session timeout as rebalance timeout at v0', async () => {
@@ -113,7 +110,7 @@ describe('group APIs on the wire', () => {
     expect(v3.memberId).toMatch(/^sluice-test-/);
     const v0 = await client.request(Apis.JoinGroup, 0, joinRequest('wire-v0', { sessionTimeoutMs: 4000 }));
     expect(v0.errorCode).toBe(0);
-    expect(broker.groupCoordinator?.group('wire-v0')?.get(v0.memberId).rebalanceTimeoutMs).toBe(4000);
+    expect(sluice.broker.groupCoordinator?.group('wire-v0')?.get(v0.memberId).rebalanceTimeoutMs).toBe(4000);
   });
 
   it('refuses bad joins: empty group id, session timeout out of range, a protocol no member shares', async () => {
@@ -240,7 +237,7 @@ describe('group APIs on the wire', () => {
     expect((await heartbeat(b, rejoinedA.memberId, 'instance-a')).errorCode).toBe(
       ErrorCode.FENCED_INSTANCE_ID,
     );
-    expect(broker.groupCoordinator?.group(groupId)?.state).toBe('Stable');
+    expect(sluice.broker.groupCoordinator?.group(groupId)?.state).toBe('Stable');
   });
 
   it('commits and fetches offsets at every version, with per-partition errors', async () => {

@@ -1,22 +1,10 @@
-import { createServer } from 'node:net';
+import { type BrokerProcess, freePort, removeDirectory, temporaryDirectory } from '@sluice/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KcatMember, produceToPartitions, waitFor } from './group-clients.js';
-import { type BrokerProcess, removeDirectory, startBrokerProcess, temporaryDirectory } from './helpers.js';
+import { startBrokerProcess } from './helpers.js';
 import { kafkajs } from './kafkajs-client.js';
 
 const PARTITIONS = 3;
-
-/** A port nobody listens on now, so that a restarted broker comes back where its clients expect it. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 describe('consumer groups across broker restarts', () => {
   const directories: string[] = [];
@@ -25,17 +13,12 @@ describe('consumer groups across broker restarts', () => {
 
   afterEach(async () => {
     await Promise.all(members.splice(0).map((member) => member.stop('SIGKILL')));
-    for (const broker of processes.splice(0)) {
-      broker.child.kill('SIGKILL');
-      await broker.exited;
-    }
+    for (const broker of processes.splice(0)) await broker.kill();
     for (const directory of directories.splice(0)) removeDirectory(directory);
   });
 
   const start = async (dataDir: string, port: number) => {
-    const broker = await startBrokerProcess([
-      '--data-dir',
-      dataDir,
+    const broker = await startBrokerProcess(dataDir, [
       '--set',
       `listeners=PLAINTEXT://127.0.0.1:${port}`,
       '--set',
@@ -141,5 +124,53 @@ describe('consumer groups across broker restarts', () => {
     );
     // Nothing already committed was read again.
     expect(second.records.slice(seenBefore).every((record) => record.offset >= 20)).toBe(true);
+  });
+
+  it('refuses DeleteRecords on __consumer_offsets, so committed offsets survive a restart', async () => {
+    const dataDir = temporaryDirectory();
+    directories.push(dataDir);
+    const port = await freePort();
+    const bootstrap = `127.0.0.1:${port}`;
+    const topic = 'truncation-topic';
+    const groupId = 'truncation-group';
+    let broker = await start(dataDir, port);
+    await produceToPartitions(bootstrap, topic, PARTITIONS, 10, 'one-');
+    const admin = kafkajs(bootstrap).admin();
+    await admin.connect();
+    try {
+      await admin.setOffsets({
+        groupId,
+        topic,
+        partitions: Array.from({ length: PARTITIONS }, (_, partition) => ({ partition, offset: '7' })),
+      });
+      expect(await committed(bootstrap, groupId, topic)).toEqual(['7', '7', '7']);
+      const offsetsTopic = await admin.fetchTopicOffsets('__consumer_offsets');
+      expect(offsetsTopic.some((partition) => Number(partition.high) > 0)).toBe(true);
+      // Every partition, to the high watermark: the one holding the group's commits among them.
+      // kafkajs wraps the refusal, which is not retriable, in a KafkaJSNonRetriableError.
+      const refusal = await admin
+        .deleteTopicRecords({
+          topic: '__consumer_offsets',
+          partitions: offsetsTopic.map((partition) => ({ partition: partition.partition, offset: '-1' })),
+        })
+        .then(
+          () => null,
+          (error: { cause?: unknown }) =>
+            error.cause as { name: string; partitions?: { error: { type: string } }[] } | undefined,
+        );
+      expect(refusal?.name).toBe('KafkaJSDeleteTopicRecordsError');
+      expect(refusal?.partitions).toHaveLength(offsetsTopic.length);
+      for (const partition of refusal?.partitions ?? [])
+        expect(partition.error.type).toBe('INVALID_TOPIC_EXCEPTION');
+      const after = await admin.fetchTopicOffsets('__consumer_offsets');
+      expect(after.map((partition) => partition.low)).toEqual(offsetsTopic.map((partition) => partition.low));
+    } finally {
+      await admin.disconnect();
+    }
+
+    broker.child.kill('SIGTERM');
+    expect(await broker.exited).toBe(0);
+    broker = await start(dataDir, port);
+    expect(await committed(bootstrap, groupId, topic)).toEqual(['7', '7', '7']);
   });
 });

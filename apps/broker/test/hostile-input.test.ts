@@ -1,39 +1,30 @@
 import { Apis, encodeRecordBatch, encodeRequestFrame, Writer } from '@sluice/protocol';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Broker } from '../src/broker.js';
-import { kcat, removeDirectory, startBroker, temporaryDirectory } from './helpers.js';
+import { startedForSuite } from '@sluice/test-support/vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CONNECTION_CLOSE_REASONS } from '../src/metrics/connection-close-reason.js';
+import { kcat, startBroker } from './helpers.js';
 import { consumeAll } from './kcat-format.js';
 import { RawClient } from './raw-client.js';
 
 const STORED = ['kept 1', 'kept 2', 'kept 3'];
 
 describe('hostile input', () => {
-  let dataDir: string;
-  let broker: Broker;
-  let bootstrap: string;
+  const sluice = startedForSuite(() => startBroker({ 'message.max.bytes': '10000' }));
 
   beforeAll(async () => {
-    dataDir = temporaryDirectory();
-    broker = await startBroker(dataDir, { 'message.max.bytes': '10000' });
-    bootstrap = `127.0.0.1:${broker.port}`;
-    await kcat(bootstrap, ['-P', '-t', 'victim'], `${STORED.join('\n')}\n`);
-  });
-
-  afterAll(async () => {
-    await broker.shutdown();
-    removeDirectory(dataDir);
+    await kcat(sluice.bootstrap, ['-P', '-t', 'victim'], `${STORED.join('\n')}\n`);
   });
 
   /** After every attack: another client is served and the stored records are intact. */
   async function expectStillServing(): Promise<void> {
-    const client = await RawClient.connect(broker.port);
+    const client = await RawClient.connect(sluice.broker.port);
     try {
       const metadata = await client.request(Apis.Metadata, 4, { topics: [{ name: 'victim' }] });
       expect(metadata.topics[0].errorCode).toBe(0);
     } finally {
       client.close();
     }
-    const records = await consumeAll(bootstrap, 'victim');
+    const records = await consumeAll(sluice.bootstrap, 'victim');
     expect(records.map((record) => record.value?.toString())).toEqual(STORED);
   }
 
@@ -44,26 +35,28 @@ describe('hostile input', () => {
   }
 
   it('closes a connection that sends garbage', async () => {
-    const client = await RawClient.connect(broker.port);
+    const client = await RawClient.connect(sluice.broker.port);
     client.write(Buffer.from('GET / HTTP/1.1\r\nHost: sluice\r\n\r\n'));
     await expectClosed(client);
     await expectStillServing();
   });
 
   it('closes a connection announcing a 2 GiB frame without allocating it', async () => {
-    const client = await RawClient.connect(broker.port);
+    const client = await RawClient.connect(sluice.broker.port);
     const before = process.memoryUsage().arrayBuffers;
     const prefix = Buffer.alloc(4);
     prefix.writeInt32BE(0x7fffffff);
     client.write(prefix);
     await expectClosed(client);
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(64 * 1024 * 1024);
-    expect(broker.metrics.connectionsClosed.get({ reason: 'oversized frame' })).toBeGreaterThanOrEqual(1);
+    expect(sluice.broker.metrics.connectionsClosed.get({ reason: 'frame_too_large' })).toBeGreaterThanOrEqual(
+      1,
+    );
     await expectStillServing();
   });
 
   it('waits for the rest of a truncated frame without blocking anyone else', async () => {
-    const client = await RawClient.connect(broker.port);
+    const client = await RawClient.connect(sluice.broker.port);
     const frame = Buffer.concat(
       encodeRequestFrame(Apis.Metadata, 4, 1, 'truncated', { topics: [{ name: 'victim' }] }),
     );
@@ -78,7 +71,7 @@ describe('hostile input', () => {
   it('answers a batch with a bad CRC with CORRUPT_MESSAGE and stores nothing of it', async () => {
     const batch = encodeRecordBatch({ records: [{ value: 'evil' }] });
     batch[batch.length - 1] ^= 0xff;
-    const client = await RawClient.connect(broker.port);
+    const client = await RawClient.connect(sluice.broker.port);
     try {
       const response = await client.request(Apis.Produce, 7, {
         acks: -1,
@@ -94,7 +87,7 @@ describe('hostile input', () => {
 
   it('answers a batch over max.message.bytes with MESSAGE_TOO_LARGE', async () => {
     const batch = encodeRecordBatch({ records: [{ value: Buffer.alloc(20_000, 7) }] });
-    const client = await RawClient.connect(broker.port);
+    const client = await RawClient.connect(sluice.broker.port);
     try {
       const response = await client.request(Apis.Produce, 7, {
         acks: 1,
@@ -117,7 +110,7 @@ describe('hostile input', () => {
     legacy.writeInt32BE(-1, 26); // null key
     legacy.writeInt32BE(5, 30);
     legacy.write('hello', 34);
-    const client = await RawClient.connect(broker.port);
+    const client = await RawClient.connect(sluice.broker.port);
     try {
       const response = await client.request(Apis.Produce, 2, {
         acks: 1,
@@ -131,8 +124,8 @@ describe('hostile input', () => {
     await expectStillServing();
   });
 
-  it('refuses client writes to __consumer_offsets and keeps it from being deleted or grown', async () => {
-    const client = await RawClient.connect(broker.port);
+  it('refuses client writes to __consumer_offsets and keeps it from being deleted, grown or truncated', async () => {
+    const client = await RawClient.connect(sluice.broker.port);
     try {
       const produced = await client.request(Apis.Produce, 7, {
         acks: 1,
@@ -156,6 +149,11 @@ describe('hostile input', () => {
         validateOnly: false,
       });
       expect(grown.results[0].errorCode).toBe(17);
+      const truncated = await client.request(Apis.DeleteRecords, 1, {
+        topics: [{ name: '__consumer_offsets', partitions: [{ partitionIndex: 0, offset: -1n }] }],
+        timeoutMs: 1000,
+      });
+      expect(truncated.topics[0].partitions[0]).toMatchObject({ errorCode: 17, lowWatermark: -1n });
       const metadata = await client.request(Apis.Metadata, 4, { topics: [{ name: '__consumer_offsets' }] });
       expect(metadata.topics[0].isInternal).toBe(true);
       expect(metadata.topics[0].partitions).toHaveLength(50);
@@ -165,7 +163,7 @@ describe('hostile input', () => {
   });
 
   it('closes a connection that uses an unknown API key, and answers an unknown ApiVersions version', async () => {
-    const client = await RawClient.connect(broker.port);
+    const client = await RawClient.connect(sluice.broker.port);
     const frame = Buffer.alloc(4 + 10);
     frame.writeInt32BE(10, 0);
     frame.writeInt16BE(999, 4); // api key
@@ -175,7 +173,7 @@ describe('hostile input', () => {
     client.write(frame);
     await expectClosed(client);
 
-    const versions = await RawClient.connect(broker.port);
+    const versions = await RawClient.connect(sluice.broker.port);
     try {
       const probe = Buffer.alloc(4 + 10);
       probe.writeInt32BE(10, 0);
@@ -200,17 +198,70 @@ describe('hostile input', () => {
     writer.int32(0x7ffffff0); // topics: two billion elements
     writer.raw(Buffer.alloc(16));
     size.buffer.writeInt32BE(writer.length - 4, size.offset);
-    const client = await RawClient.connect(broker.port);
+    const client = await RawClient.connect(sluice.broker.port);
     client.write(writer.toBuffer());
     await expectClosed(client);
     await expectStillServing();
   });
 
   it('closes a connection that asks for a version it does not support, leaving others alone', async () => {
-    const client = await RawClient.connect(broker.port);
+    const client = await RawClient.connect(sluice.broker.port);
     client.write(Buffer.concat(encodeRequestFrame(Apis.Produce, 9, 1, 'x', { acks: 1, topicData: [] })));
     await expectClosed(client);
     await expectStillServing();
+  });
+
+  it('counts the connections it closes under a few fixed reasons, whatever the requests said', async () => {
+    /** Sends `frame` on a new connection and waits for the broker to close it. */
+    const closedBy = async (frame: Buffer) => {
+      const client = await RawClient.connect(sluice.broker.port);
+      client.write(frame);
+      await expectClosed(client);
+    };
+    /** A request frame: the header v1 fields, then `body`. */
+    const request = (apiKey: number, apiVersion: number, clientId: string, body = Buffer.alloc(0)) => {
+      const writer = new Writer();
+      const size = writer.reserve(4);
+      writer.int16(apiKey).int16(apiVersion).int32(1).nullableString(clientId).raw(body);
+      size.buffer.writeInt32BE(writer.length - 4, size.offset);
+      return writer.toBuffer();
+    };
+    // Each of these used to be a label of its own: the API key, the version, or the decoder's message.
+    for (const apiKey of [500, 501, 502]) await closedBy(request(apiKey, 0, `key ${apiKey}`));
+    for (const apiVersion of [50, 51]) await closedBy(request(Apis.Fetch.apiKey, apiVersion, 'v'));
+    for (const claimed of [0x7ffffff0, 0x7ffffff1]) {
+      const body = Buffer.alloc(12);
+      body.writeInt32BE(claimed, 0);
+      await closedBy(request(Apis.Metadata.apiKey, 4, `"} 1\nsluice_fake{reason="${claimed}`, body));
+    }
+    const headerOnly = Buffer.alloc(12); // api key, version and correlation id, then nothing
+    headerOnly.writeInt32BE(8, 0);
+    headerOnly.writeInt16BE(Apis.Metadata.apiKey, 4);
+    headerOnly.writeInt16BE(4, 6);
+    await closedBy(headerOnly);
+    const tooSmall = Buffer.alloc(8);
+    tooSmall.writeInt32BE(4, 0);
+    await closedBy(tooSmall);
+    await closedBy(Buffer.from('GET /metrics HTTP/1.1\r\n\r\n'));
+    const leaving = await RawClient.connect(sluice.broker.port);
+    leaving.close();
+    await sleep(200);
+
+    const scraped = await (await fetch(`http://127.0.0.1:${sluice.broker.metricsPort}/metrics`)).text();
+    const counts = new Map<string, number>();
+    for (const line of scraped.split('\n')) {
+      if (!line.startsWith('sluice_connections_closed_total{')) continue;
+      const match = /^sluice_connections_closed_total\{reason="([a-z_]+)"\} (\d+)$/.exec(line);
+      expect(match, line).not.toBeNull();
+      counts.set(match![1], Number(match![2]));
+    }
+    expect(scraped).not.toContain('sluice_fake');
+    for (const reason of counts.keys()) expect(CONNECTION_CLOSE_REASONS).toContain(reason);
+    expect(counts.get('unsupported_api')).toBeGreaterThanOrEqual(5);
+    expect(counts.get('malformed_request')).toBeGreaterThanOrEqual(3);
+    expect(counts.get('malformed_frame')).toBeGreaterThanOrEqual(1);
+    expect(counts.get('frame_too_large')).toBeGreaterThanOrEqual(1);
+    expect(counts.get('client')).toBeGreaterThanOrEqual(1);
   });
 });
 

@@ -1,28 +1,15 @@
+import { startedForSuite } from '@sluice/test-support/vitest';
 import { CompressionTypes } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Broker } from '../src/broker.js';
-import { kcat, removeDirectory, startBroker, temporaryDirectory } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { kcat, startBroker } from './helpers.js';
 import { fetchWithKafkajs, kafkajs } from './kafkajs-client.js';
 import { consumeAll } from './kcat-format.js';
 
 describe('kafkajs against a Sluice broker', () => {
-  let dataDir: string;
-  let broker: Broker;
-  let bootstrap: string;
-
-  beforeAll(async () => {
-    dataDir = temporaryDirectory();
-    broker = await startBroker(dataDir);
-    bootstrap = `127.0.0.1:${broker.port}`;
-  });
-
-  afterAll(async () => {
-    await broker.shutdown();
-    removeDirectory(dataDir);
-  });
+  const sluice = startedForSuite(() => startBroker());
 
   it('produces, with and without gzip, and gets the offsets back', async () => {
-    const producer = kafkajs(bootstrap).producer();
+    const producer = kafkajs(sluice.bootstrap).producer();
     await producer.connect();
     try {
       const first = await producer.send({
@@ -43,12 +30,14 @@ describe('kafkajs against a Sluice broker', () => {
     } finally {
       await producer.disconnect();
     }
-    const values = (await consumeAll(bootstrap, 'kafkajs-plain')).map((record) => record.value?.toString());
+    const values = (await consumeAll(sluice.bootstrap, 'kafkajs-plain')).map((record) =>
+      record.value?.toString(),
+    );
     expect(values).toEqual(['a', 'b', 'c', 'd', 'e']);
   });
 
   it('produces idempotently: sequence numbers accepted, nothing duplicated', async () => {
-    const producer = kafkajs(bootstrap).producer({ idempotent: true, maxInFlightRequests: 1 });
+    const producer = kafkajs(sluice.bootstrap).producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     try {
       for (let batch = 0; batch < 20; batch++) {
@@ -64,13 +53,13 @@ describe('kafkajs against a Sluice broker', () => {
     } finally {
       await producer.disconnect();
     }
-    const records = await consumeAll(bootstrap, 'kafkajs-idempotent');
+    const records = await consumeAll(sluice.bootstrap, 'kafkajs-idempotent');
     expect(records).toHaveLength(1000);
     expect(records[999].value?.toString()).toBe('batch 19 record 49');
   });
 
   it('administers topics: create, list, describe configs, add partitions, delete', async () => {
-    const admin = kafkajs(bootstrap).admin();
+    const admin = kafkajs(sluice.bootstrap).admin();
     await admin.connect();
     try {
       expect(
@@ -131,7 +120,7 @@ describe('kafkajs against a Sluice broker', () => {
   });
 
   it('records written by kafkajs are read by kcat byte for byte', async () => {
-    const producer = kafkajs(bootstrap).producer();
+    const producer = kafkajs(sluice.bootstrap).producer();
     await producer.connect();
     const sent = Array.from({ length: 50 }, (_, i) => ({
       key: i % 5 === 0 ? null : Buffer.from([i, 0, 255, 10, 32]),
@@ -144,7 +133,7 @@ describe('kafkajs against a Sluice broker', () => {
     } finally {
       await producer.disconnect();
     }
-    const records = await consumeAll(bootstrap, 'to-kcat');
+    const records = await consumeAll(sluice.bootstrap, 'to-kcat');
     expect(records).toHaveLength(sent.length);
     records.forEach((record, i) => {
       expect(record.key).toEqual(sent[i].key);
@@ -158,12 +147,12 @@ describe('kafkajs against a Sluice broker', () => {
     const lines = Array.from({ length: 40 }, (_, i) => `key-${i}\u0001value ${i} \u00e9\u4e16`);
     const before = Date.now();
     await kcat(
-      bootstrap,
+      sluice.bootstrap,
       ['-P', '-t', 'from-kcat', '-K', '\u0001', '-H', 'origin=kcat', '-z', 'gzip'],
       `${lines.join('\n')}\n`,
     );
     const after = Date.now();
-    const records = await fetchWithKafkajs(bootstrap, 'from-kcat');
+    const records = await fetchWithKafkajs(sluice.bootstrap, 'from-kcat');
     expect(records).toHaveLength(lines.length);
     records.forEach((record, i) => {
       const [key, value] = lines[i].split('\u0001');

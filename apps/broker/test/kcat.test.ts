@@ -1,34 +1,21 @@
 import { Apis, decodeRecordBatches } from '@sluice/protocol';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Broker } from '../src/broker.js';
-import { kcat, removeDirectory, startBroker, temporaryDirectory } from './helpers.js';
+import { startedForSuite } from '@sluice/test-support/vitest';
+import { describe, expect, it } from 'vitest';
+import { kcat, startBroker } from './helpers.js';
 import { consumeAll } from './kcat-format.js';
 import { RawClient } from './raw-client.js';
 
 describe('kcat against a Sluice broker', () => {
-  let dataDir: string;
-  let broker: Broker;
-  let bootstrap: string;
-
-  beforeAll(async () => {
-    dataDir = temporaryDirectory();
-    broker = await startBroker(dataDir);
-    bootstrap = `127.0.0.1:${broker.port}`;
-  });
-
-  afterAll(async () => {
-    await broker.shutdown();
-    removeDirectory(dataDir);
-  });
+  const sluice = startedForSuite(() => startBroker());
 
   it('lists the broker, the controller and the topics with -L', async () => {
-    await kcat(bootstrap, ['-P', '-t', 'listed'], 'one\n');
-    const metadata = JSON.parse((await kcat(bootstrap, ['-L', '-J'])).toString()) as {
+    await kcat(sluice.bootstrap, ['-P', '-t', 'listed'], 'one\n');
+    const metadata = JSON.parse((await kcat(sluice.bootstrap, ['-L', '-J'])).toString()) as {
       brokers: { id: number; name: string }[];
       controllerid: number;
       topics: { topic: string; partitions: { partition: number; leader: number }[] }[];
     };
-    expect(metadata.brokers).toEqual([{ id: 1, name: bootstrap }]);
+    expect(metadata.brokers).toEqual([{ id: 1, name: sluice.bootstrap }]);
     expect(metadata.controllerid).toBe(1);
     const listed = metadata.topics.find((topic) => topic.topic === 'listed');
     expect(listed?.partitions).toEqual([expect.objectContaining({ partition: 0, leader: 1 })]);
@@ -39,11 +26,11 @@ describe('kcat against a Sluice broker', () => {
       const topic = `acks-${acks}`;
       const lines = Array.from({ length: 500 }, (_, i) => `record ${i} with acks=${acks}`);
       await kcat(
-        bootstrap,
+        sluice.bootstrap,
         ['-P', '-t', topic, '-X', `acks=${acks}`, '-X', 'linger.ms=5'],
         `${lines.join('\n')}\n`,
       );
-      const records = await consumeAll(bootstrap, topic);
+      const records = await consumeAll(sluice.bootstrap, topic);
       expect(records.map((record) => record.value?.toString())).toEqual(lines);
       expect(records.map((record) => record.offset)).toEqual(lines.map((_, i) => i));
     });
@@ -52,7 +39,7 @@ describe('kcat against a Sluice broker', () => {
   it('produces idempotently: every record once, in order', async () => {
     const lines = Array.from({ length: 5000 }, (_, i) => `idempotent ${i}`);
     await kcat(
-      bootstrap,
+      sluice.bootstrap,
       [
         '-P',
         '-t',
@@ -66,17 +53,17 @@ describe('kcat against a Sluice broker', () => {
       ],
       `${lines.join('\n')}\n`,
     );
-    const records = await consumeAll(bootstrap, 'idempotent');
+    const records = await consumeAll(sluice.bootstrap, 'idempotent');
     expect(records.map((record) => record.value?.toString())).toEqual(lines);
   });
 
   it('keeps keys and headers', async () => {
     await kcat(
-      bootstrap,
+      sluice.bootstrap,
       ['-P', '-t', 'keyed', '-K', ':', '-H', 'origin=kcat', '-H', 'n=1'],
       'k1:v1\nk2:v2\n',
     );
-    const records = await consumeAll(bootstrap, 'keyed');
+    const records = await consumeAll(sluice.bootstrap, 'keyed');
     expect(
       records.map((record) => [record.key?.toString(), record.value?.toString(), record.headers]),
     ).toEqual([
@@ -87,9 +74,9 @@ describe('kcat against a Sluice broker', () => {
 
   it('consumes from the beginning, the end, an offset and an offset from the end', async () => {
     const lines = Array.from({ length: 20 }, (_, i) => `positioned ${i}`);
-    await kcat(bootstrap, ['-P', '-t', 'positions'], `${lines.join('\n')}\n`);
+    await kcat(sluice.bootstrap, ['-P', '-t', 'positions'], `${lines.join('\n')}\n`);
     const values = async (from: string) =>
-      (await consumeAll(bootstrap, 'positions', 0, from)).map((record) => record.value?.toString());
+      (await consumeAll(sluice.bootstrap, 'positions', 0, from)).map((record) => record.value?.toString());
     expect(await values('beginning')).toEqual(lines);
     expect(await values('end')).toEqual([]);
     expect(await values('15')).toEqual(lines.slice(15));
@@ -97,13 +84,13 @@ describe('kcat against a Sluice broker', () => {
   });
 
   it('finds offsets by timestamp with -Q', async () => {
-    await kcat(bootstrap, ['-P', '-t', 'timed'], 'early-1\nearly-2\n');
+    await kcat(sluice.bootstrap, ['-P', '-t', 'timed'], 'early-1\nearly-2\n');
     await new Promise((resolve) => setTimeout(resolve, 50));
     const between = Date.now();
     await new Promise((resolve) => setTimeout(resolve, 50));
-    await kcat(bootstrap, ['-P', '-t', 'timed'], 'late-1\nlate-2\n');
+    await kcat(sluice.bootstrap, ['-P', '-t', 'timed'], 'late-1\nlate-2\n');
     const query = async (timestamp: number) =>
-      (await kcat(bootstrap, ['-Q', '-t', `timed:0:${timestamp}`])).toString();
+      (await kcat(sluice.bootstrap, ['-Q', '-t', `timed:0:${timestamp}`])).toString();
     expect(await query(between)).toContain('timed [0] offset 2');
     expect(await query(between - 60_000)).toContain('timed [0] offset 0');
     expect(await query(Date.now() + 60_000)).toContain('timed [0] offset -1');
@@ -115,9 +102,15 @@ describe('kcat against a Sluice broker', () => {
     it(`stores kcat's ${codec} batches as sent and serves them back`, async () => {
       const topic = `compressed-${codec}`;
       const lines = Array.from({ length: 300 }, (_, i) => `${codec} record ${i} ${'abc'.repeat(i % 17)}`);
-      await kcat(bootstrap, ['-P', '-t', topic, '-z', codec, '-X', 'linger.ms=20'], `${lines.join('\n')}\n`);
-      expect((await consumeAll(bootstrap, topic)).map((record) => record.value?.toString())).toEqual(lines);
-      const client = await RawClient.connect(broker.port);
+      await kcat(
+        sluice.bootstrap,
+        ['-P', '-t', topic, '-z', codec, '-X', 'linger.ms=20'],
+        `${lines.join('\n')}\n`,
+      );
+      expect((await consumeAll(sluice.bootstrap, topic)).map((record) => record.value?.toString())).toEqual(
+        lines,
+      );
+      const client = await RawClient.connect(sluice.broker.port);
       try {
         const response = await client.request(Apis.Fetch, 11, {
           replicaId: -1,

@@ -1,15 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { type BrokerProcess, removeDirectory, runCommand, temporaryDirectory } from '@sluice/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  BROKER_MAIN,
-  type BrokerProcess,
-  kcat,
-  removeDirectory,
-  run,
-  startBrokerProcess,
-  temporaryDirectory,
-} from './helpers.js';
+import { BROKER_MAIN, kcat, startBrokerProcess } from './helpers.js';
 import { consumeAll } from './kcat-format.js';
 
 describe('the broker process', () => {
@@ -17,15 +10,12 @@ describe('the broker process', () => {
   const processes: BrokerProcess[] = [];
 
   afterEach(async () => {
-    for (const broker of processes.splice(0)) {
-      broker.child.kill('SIGKILL');
-      await broker.exited;
-    }
+    for (const broker of processes.splice(0)) await broker.kill();
     for (const directory of directories.splice(0)) removeDirectory(directory);
   });
 
   const start = async (dataDir: string, ...args: string[]) => {
-    const broker = await startBrokerProcess(['--data-dir', dataDir, ...args]);
+    const broker = await startBrokerProcess(dataDir, args);
     processes.push(broker);
     return broker;
   };
@@ -76,7 +66,7 @@ describe('the broker process', () => {
     for (let round = 0; !stop; round++) {
       const lines = Array.from({ length: 20 }, (_, i) => `round ${round} line ${i}`);
       attempted.push(...lines);
-      const result = await run(
+      const result = await runCommand(
         'kcat',
         [
           '-b',
@@ -91,7 +81,7 @@ describe('the broker process', () => {
           '-X',
           'message.timeout.ms=3000',
         ],
-        `${lines.join('\n')}\n`,
+        { input: `${lines.join('\n')}\n` },
       );
       if (result.code === 0 && !/fail|error/i.test(result.stderr)) acknowledged.push(...lines);
     }
@@ -109,10 +99,10 @@ describe('the broker process', () => {
     for (const line of stored) expect(attempted).toContain(line);
   });
 
-  it('refuses to start on an unknown key or a bad value, naming it', async () => {
+  it('refuses to start on an unknown key, a bad value or a bad log level, naming it', async () => {
     const dataDir = temporaryDirectory();
     directories.push(dataDir);
-    const unknown = await run(process.execPath, [
+    const unknown = await runCommand(process.execPath, [
       BROKER_MAIN,
       '--set',
       'log.retention.hourz=5',
@@ -121,7 +111,7 @@ describe('the broker process', () => {
     ]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('Unknown config log.retention.hourz');
-    const bad = await run(process.execPath, [
+    const bad = await runCommand(process.execPath, [
       BROKER_MAIN,
       '--set',
       'num.partitions=zero',
@@ -130,7 +120,23 @@ describe('the broker process', () => {
     ]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('Invalid value "zero" for num.partitions: must be an integer at least 1');
-    const help = await run(process.execPath, [BROKER_MAIN, '--help']);
+    const level = await runCommand(process.execPath, [
+      BROKER_MAIN,
+      '--log-level',
+      'loud',
+      '--data-dir',
+      dataDir,
+    ]);
+    expect(level.code).toBe(2);
+    expect(level.stderr).toBe(
+      'sluice-broker: Invalid --log-level "loud": must be one of fatal, error, warn, info, debug, trace, silent.\n',
+    );
+    const levelFromEnvironment = await runCommand(process.execPath, [BROKER_MAIN, '--data-dir', dataDir], {
+      env: { ...process.env, SLUICE_LOG_LEVEL: 'verbose' },
+    });
+    expect(levelFromEnvironment.code).toBe(2);
+    expect(levelFromEnvironment.stderr).toContain('Invalid SLUICE_LOG_LEVEL "verbose"');
+    const help = await runCommand(process.execPath, [BROKER_MAIN, '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout.toString()).toContain('--set KEY=VALUE');
   });

@@ -1,29 +1,22 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Broker } from '../src/broker.js';
-import { kcat, removeDirectory, startBroker, temporaryDirectory } from './helpers.js';
+import { startedForSuite } from '@sluice/test-support/vitest';
+import { describe, expect, it } from 'vitest';
+import { kcat, startBroker } from './helpers.js';
 
 describe('the metrics port', () => {
-  let dataDir: string;
-  let broker: Broker;
-
-  beforeAll(async () => {
-    dataDir = temporaryDirectory();
-    broker = await startBroker(dataDir);
-  });
-
-  afterAll(async () => {
-    await broker.shutdown();
-    removeDirectory(dataDir);
-  });
+  const sluice = startedForSuite(() => startBroker());
 
   it('serves Prometheus metrics for requests, bytes, partitions, latency and connections', async () => {
-    const bootstrap = `127.0.0.1:${broker.port}`;
-    await kcat(bootstrap, ['-P', '-t', 'measured'], 'a\nb\nc\n');
-    await kcat(bootstrap, ['-C', '-t', 'measured', '-o', 'beginning', '-e']);
-    await kcat(bootstrap, ['-C', '-t', 'missing-topic', '-X', 'allow.auto.create.topics=false', '-e']).catch(
-      () => undefined,
-    );
-    const response = await fetch(`http://127.0.0.1:${broker.metricsPort}/metrics`);
+    await kcat(sluice.bootstrap, ['-P', '-t', 'measured'], 'a\nb\nc\n');
+    await kcat(sluice.bootstrap, ['-C', '-t', 'measured', '-o', 'beginning', '-e']);
+    await kcat(sluice.bootstrap, [
+      '-C',
+      '-t',
+      'missing-topic',
+      '-X',
+      'allow.auto.create.topics=false',
+      '-e',
+    ]).catch(() => undefined);
+    const response = await fetch(`http://127.0.0.1:${sluice.broker.metricsPort}/metrics`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toContain('text/plain');
     const text = await response.text();
@@ -40,7 +33,7 @@ describe('the metrics port', () => {
   });
 
   it('answers /healthz while serving', async () => {
-    const response = await fetch(`http://127.0.0.1:${broker.metricsPort}/healthz`);
+    const response = await fetch(`http://127.0.0.1:${sluice.broker.metricsPort}/healthz`);
     expect(response.status).toBe(200);
     expect(await response.text()).toBe('ok\n');
   });

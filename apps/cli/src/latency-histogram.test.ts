@@ -1,17 +1,6 @@
+import { seededRandom } from '@sluice/test-support';
 import { describe, expect, it } from 'vitest';
 import { LatencyHistogram } from './latency-histogram.js';
-
-/** mulberry32: a small seeded generator, so that the samples are the same on every run. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function exactPercentile(sorted: number[], percentile: number): number {
   return sorted[Math.max(1, Math.ceil((percentile / 100) * sorted.length)) - 1];
@@ -19,7 +8,7 @@ function exactPercentile(sorted: number[], percentile: number): number {
 
 describe('LatencyHistogram', () => {
   it('reports percentiles within 1% of the exact ones for a long-tailed sample', () => {
-    const random = seeded(7);
+    const random = seededRandom(7);
     const histogram = new LatencyHistogram();
     const samples: number[] = [];
     for (let i = 0; i < 200_000; i++) {

@@ -1,21 +1,18 @@
-import { brokerHandlers } from '@sluice/broker';
+import * as sluiceBroker from '@sluice/broker';
+import { kcatUnavailableReason, startSluiceBroker } from '@sluice/test-support';
+import { startedForSuite } from '@sluice/test-support/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   eventually,
   type GroupMember,
   startGroupMember,
 } from '../../../packages/admin/test/kcat-group-member.js';
-import { kcatUnavailableReason } from '../../../packages/network/test/support/librdkafka.js';
-import {
-  type InProcessBroker,
-  startSluiceBroker,
-} from '../../../packages/network/test/support/sluice-broker.js';
 import { runCli, startCli } from './run-cli.js';
 
 /** FindCoordinator, JoinGroup, DescribeGroups, ListGroups, DeleteGroups: what these tests need the broker to serve. */
 const GROUP_API_KEYS = [10, 11, 15, 16, 42];
 const servesGroups = GROUP_API_KEYS.every((key) =>
-  brokerHandlers().some((handler) => handler.api.apiKey === key),
+  sluiceBroker.brokerHandlers().some((handler) => handler.api.apiKey === key),
 );
 const skipReason =
   kcatUnavailableReason() ?? (servesGroups ? null : 'the Sluice broker does not serve the group APIs yet');
@@ -36,9 +33,11 @@ interface GroupReport {
 }
 
 describe.skipIf(skipReason !== null)('sluice groups and consume --group against a Sluice broker', () => {
-  let broker: InProcessBroker;
+  const broker = startedForSuite(() => startSluiceBroker(sluiceBroker));
   let member: GroupMember | undefined;
   const sluice = (...args: string[]) => runCli(['--bootstrap-server', broker.bootstrap, ...args]);
+  /** `sluice groups reset-offsets dash ...args` */
+  const resetDash = (...args: string[]) => sluice('groups', 'reset-offsets', 'dash', ...args);
   const report = async (group: string): Promise<GroupReport> => {
     const result = await sluice('groups', 'describe', group, '--json');
     expect(result.code).toBe(0);
@@ -46,7 +45,6 @@ describe.skipIf(skipReason !== null)('sluice groups and consume --group against 
   };
 
   beforeAll(async () => {
-    broker = await startSluiceBroker();
     expect((await sluice('topics', 'create', 'clicks', '--partitions', '2')).code).toBe(0);
     const lines = Array.from({ length: 20 }, (_, i) => `user-${i % 4}:click-${i}`).join('\n');
     const produced = await runCli(['--bootstrap-server', broker.bootstrap, 'produce', 'clicks', '-K', ':'], {
@@ -65,7 +63,6 @@ describe.skipIf(skipReason !== null)('sluice groups and consume --group against 
 
   afterAll(async () => {
     await member?.stop();
-    await broker?.stop();
   });
 
   it('lists groups with their state and members', async () => {
@@ -105,15 +102,7 @@ describe.skipIf(skipReason !== null)('sluice groups and consume --group against 
   });
 
   it('refuses to reset a group that has members, saying to stop them', async () => {
-    const result = await sluice(
-      'groups',
-      'reset-offsets',
-      'dash',
-      '--topic',
-      'clicks',
-      '--to-earliest',
-      '--execute',
-    );
+    const result = await resetDash('--topic', 'clicks', '--to-earliest', '--execute');
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('NON_EMPTY_GROUP at groups/dash');
     expect(result.stderr).toContain("stop the group's consumers");
@@ -139,89 +128,34 @@ describe.skipIf(skipReason !== null)('sluice groups and consume --group against 
     });
 
     it('previews a reset without changing anything, then applies it', async () => {
-      const preview = await sluice('groups', 'reset-offsets', 'dash', '--topic', 'clicks', '--to-earliest');
+      const preview = await resetDash('--topic', 'clicks', '--to-earliest');
       expect(preview.code).toBe(0);
       expect(preview.stdout).toMatch(/GROUP\s+TOPIC\s+PARTITION\s+PREVIOUS-OFFSET\s+NEW-OFFSET/);
       expect(preview.stdout).toMatch(/\ndash\s+clicks\s+1\s+\d+\s+0\n/);
       expect(preview.stderr).toContain('Dry run: nothing was changed');
       expect((await report('dash')).totalLag).toBe(3);
 
-      const applied = await sluice(
-        'groups',
-        'reset-offsets',
-        'dash',
-        '--topic',
-        'clicks',
-        '--to-earliest',
-        '--execute',
-      );
+      const applied = await resetDash('--topic', 'clicks', '--to-earliest', '--execute');
       expect(applied.code).toBe(0);
       expect(applied.stderr).toContain('Committed 2 offsets for group dash.');
       expect((await report('dash')).totalLag).toBe(23);
     });
 
     it('shifts by N, resets to a time, to latest, and to an offset of one partition', async () => {
-      const shifted = await sluice(
-        'groups',
-        'reset-offsets',
-        'dash',
-        '--all-topics',
-        '--shift-by',
-        '2',
-        '--execute',
-        '--json',
-      );
+      const shifted = await resetDash('--all-topics', '--shift-by', '2', '--execute', '--json');
       expect(JSON.parse(shifted.stdout).partitions.map((row: { offset: number }) => row.offset)).toEqual([
         2, 2,
       ]);
       expect((await report('dash')).totalLag).toBe(19);
 
-      const back = await sluice(
-        'groups',
-        'reset-offsets',
-        'dash',
-        '--all-topics',
-        '--shift-by',
-        '-5',
-        '--execute',
-        '--json',
-      );
+      const back = await resetDash('--all-topics', '--shift-by', '-5', '--execute', '--json');
       expect(JSON.parse(back.stdout).partitions.map((row: { offset: number }) => row.offset)).toEqual([0, 0]);
 
-      expect(
-        (
-          await sluice(
-            'groups',
-            'reset-offsets',
-            'dash',
-            '--topic',
-            'clicks',
-            '--to-datetime',
-            '-1h',
-            '--execute',
-          )
-        ).code,
-      ).toBe(0);
+      expect((await resetDash('--topic', 'clicks', '--to-datetime', '-1h', '--execute')).code).toBe(0);
       expect((await report('dash')).totalLag).toBe(23);
-      expect(
-        (await sluice('groups', 'reset-offsets', 'dash', '--topic', 'clicks', '--to-latest', '--execute'))
-          .code,
-      ).toBe(0);
+      expect((await resetDash('--topic', 'clicks', '--to-latest', '--execute')).code).toBe(0);
       expect((await report('dash')).totalLag).toBe(0);
-      expect(
-        (
-          await sluice(
-            'groups',
-            'reset-offsets',
-            'dash',
-            '--topic',
-            'clicks:1',
-            '--to-offset',
-            '1',
-            '--execute',
-          )
-        ).code,
-      ).toBe(0);
+      expect((await resetDash('--topic', 'clicks:1', '--to-offset', '1', '--execute')).code).toBe(0);
       const partition1 = (await report('dash')).partitions.find((row) => row.partition === 1)!;
       expect(partition1.committedOffset).toBe(1);
     });
@@ -278,24 +212,17 @@ describe.skipIf(skipReason !== null)('sluice groups and consume --group against 
 
   it('consume --group shares the partitions between two members', async () => {
     const total = (await everything()).length;
-    const one = startCli([
-      '--bootstrap-server',
-      broker.bootstrap,
-      'consume',
-      'clicks',
-      '--group',
-      'pair',
-      '--from-beginning',
-    ]);
-    const two = startCli([
-      '--bootstrap-server',
-      broker.bootstrap,
-      'consume',
-      'clicks',
-      '--group',
-      'pair',
-      '--from-beginning',
-    ]);
+    const pairMember = () =>
+      startCli([
+        '--bootstrap-server',
+        broker.bootstrap,
+        'consume',
+        'clicks',
+        '--group',
+        'pair',
+        '--from-beginning',
+      ]);
+    const [one, two] = [pairMember(), pairMember()];
     try {
       await eventually(async () => {
         const json = await report('pair');

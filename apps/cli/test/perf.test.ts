@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type InProcessBroker,
-  startSluiceBroker,
-} from '../../../packages/network/test/support/sluice-broker.js';
+import * as sluiceBroker from '@sluice/broker';
+import { startSluiceBroker } from '@sluice/test-support';
+import { startedForSuite } from '@sluice/test-support/vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { PerfSummary } from '../src/commands/perf.js';
 import { runCli, runCliOnTerminal, startCli, terminalUnavailableReason } from './run-cli.js';
 
@@ -23,32 +22,24 @@ function expectSaneLatency(latency: PerfSummary['latencyMs']): void {
 }
 
 describe('sluice perf against a Sluice broker', () => {
-  let broker: InProcessBroker;
+  const broker = startedForSuite(() => startSluiceBroker(sluiceBroker));
   const sluice = (...args: string[]) => runCli(['--bootstrap-server', broker.bootstrap, ...args]);
+  /** The arguments of `sluice --bootstrap-server <broker> perf <commandLine>` (whose words hold no spaces). */
+  const perfArguments = (commandLine: string) => [
+    '--bootstrap-server',
+    broker.bootstrap,
+    'perf',
+    ...commandLine.split(' '),
+  ];
+  const perf = (commandLine: string) => runCli(perfArguments(commandLine));
 
   beforeAll(async () => {
-    broker = await startSluiceBroker();
     expect((await sluice('topics', 'create', 'bench', '--partitions', '2')).code).toBe(0);
   });
 
-  afterAll(async () => {
-    await broker?.stop();
-  });
-
   it('perf produce --json sends every record and reports throughput and latency percentiles', async () => {
-    const result = await sluice(
-      'perf',
-      'produce',
-      'bench',
-      '--records',
-      '20000',
-      '--record-size',
-      '64',
-      '--acks',
-      '1',
-      '--compression',
-      'lz4',
-      '--json',
+    const result = await perf(
+      'produce bench --records 20000 --record-size 64 --acks 1 --compression lz4 --json',
     );
     expect(result.code).toBe(0);
     const summary = summaryOf(result.stdout);
@@ -76,18 +67,7 @@ describe('sluice perf against a Sluice broker', () => {
   });
 
   it('perf produce keeps to a throughput cap', async () => {
-    const result = await sluice(
-      'perf',
-      'produce',
-      'bench',
-      '-n',
-      '3000',
-      '-s',
-      '10',
-      '--throughput',
-      '2000',
-      '--json',
-    );
+    const result = await perf('produce bench -n 3000 -s 10 --throughput 2000 --json');
     expect(result.code).toBe(0);
     const summary = summaryOf(result.stdout);
     expect(summary.records).toBe(3000);
@@ -99,7 +79,7 @@ describe('sluice perf against a Sluice broker', () => {
   });
 
   it('perf consume --json reads every record in the topic and reports throughput', async () => {
-    const result = await sluice('perf', 'consume', 'bench', '--json');
+    const result = await perf('consume bench --json');
     expect(result.code).toBe(0);
     const summary = summaryOf(result.stdout);
     expect(summary).toMatchObject({
@@ -111,35 +91,16 @@ describe('sluice perf against a Sluice broker', () => {
     expect(summary.recordsPerSec).toBeGreaterThan(0);
     expectSaneLatency(summary.latencyMs);
 
-    const some = summaryOf((await sluice('perf', 'consume', 'bench', '--records', '500', '--json')).stdout);
+    const some = summaryOf((await perf('consume bench --records 500 --json')).stdout);
     expect(some.records).toBe(500);
   });
 
   it('perf consume --from-latest measures end-to-end latency of records produced while it runs', async () => {
     expect((await sluice('topics', 'create', 'live', '--partitions', '1')).code).toBe(0);
-    const consumer = startCli([
-      '--bootstrap-server',
-      broker.bootstrap,
-      'perf',
-      'consume',
-      'live',
-      '--from-latest',
-      '--records',
-      '1000',
-      '--json',
-    ]);
+    const consumer = startCli(perfArguments('consume live --from-latest --records 1000 --json'));
     // The producer runs for 3 s, so the consumer is reading well before the 1000th record is written.
     await new Promise((resolve) => setTimeout(resolve, 500));
-    const producer = await sluice(
-      'perf',
-      'produce',
-      'live',
-      '--records',
-      '3000',
-      '--throughput',
-      '1000',
-      '--json',
-    );
+    const producer = await perf('produce live --records 3000 --throughput 1000 --json');
     expect(producer.code).toBe(0);
     expect(await consumer.exited).toBe(0);
     const summary = summaryOf(consumer.stdout());
@@ -150,7 +111,7 @@ describe('sluice perf against a Sluice broker', () => {
   });
 
   it('perf prints a human summary without --json, and fails clearly on an empty topic', async () => {
-    const text = await sluice('perf', 'produce', 'bench', '-n', '1000');
+    const text = await perf('produce bench -n 1000');
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/^1000 records sent in [\d.]+ s: [\d.]+ records\/sec \([\d.]+ MB\/sec\)\n/);
     expect(text.stdout).toMatch(
@@ -158,7 +119,7 @@ describe('sluice perf against a Sluice broker', () => {
     );
 
     expect((await sluice('topics', 'create', 'empty', '-p', '1')).code).toBe(0);
-    const empty = await sluice('perf', 'consume', 'empty');
+    const empty = await perf('consume empty');
     expect(empty.code).toBe(1);
     expect(empty.stderr).toContain('empty has no records to read');
   });
@@ -166,19 +127,7 @@ describe('sluice perf against a Sluice broker', () => {
   it.skipIf(terminalUnavailableReason() !== null)(
     'perf shows a live progress line on a terminal',
     async () => {
-      const result = await runCliOnTerminal([
-        '--bootstrap-server',
-        broker.bootstrap,
-        'perf',
-        'produce',
-        'bench',
-        '-n',
-        '3000',
-        '-s',
-        '10',
-        '-T',
-        '1200',
-      ]);
+      const result = await runCliOnTerminal(perfArguments('produce bench -n 3000 -s 10 -T 1200'));
       expect(result.code).toBe(0);
       // Redrawn in place: a carriage return and erase-line before each update.
       const updates = result.stdout.split('\r\u001b[2K').slice(1);

@@ -1,11 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as sluiceBroker from '@sluice/broker';
+import { type InProcessBroker, startSluiceBroker } from '@sluice/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type InProcessBroker,
-  startSluiceBroker,
-} from '../../../packages/network/test/support/sluice-broker.js';
 import { runCli, startCli } from './run-cli.js';
 
 interface JsonRecord {
@@ -28,13 +26,13 @@ function jsonLines(stdout: string): JsonRecord[] {
 }
 
 describe('sluice produce and consume against a Sluice broker', () => {
-  let broker: InProcessBroker;
+  let broker: InProcessBroker<sluiceBroker.Broker>;
   let directory: string;
   const sluice = (args: string[], input?: string | Buffer) =>
     runCli(['--bootstrap-server', broker.bootstrap, ...args], { input });
 
   beforeAll(async () => {
-    broker = await startSluiceBroker({ 'auto.create.topics.enable': 'false' });
+    broker = await startSluiceBroker(sluiceBroker, { 'auto.create.topics.enable': 'false' });
     directory = mkdtempSync(join(tmpdir(), 'sluice-cli-test-'));
     for (const [topic, partitions] of [
       ['events', '1'],

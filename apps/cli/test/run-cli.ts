@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { type CommandResult, onPath, runCommand } from '@sluice/test-support';
 
 /** The built CLI (`pnpm --filter @sluice/cli build` first; the test script's turbo task does it). */
 export const CLI_MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
@@ -29,33 +30,23 @@ function cliEnvironment(extra: Record<string, string | undefined> = {}): NodeJS.
   return env;
 }
 
+/** What a run printed, with stdout both as text and as bytes. */
+function cliResult({ code, stdout, stderr }: CommandResult): CliResult {
+  return { code, stdout: stdout.toString(), stdoutBytes: stdout, stderr };
+}
+
 /** Runs `node dist/main.js ...args` to its end, with `input` on stdin (or an empty stdin). */
-export function runCli(args: readonly string[], options: RunOptions = {}): Promise<CliResult> {
+export async function runCli(args: readonly string[], options: RunOptions = {}): Promise<CliResult> {
   if (!existsSync(CLI_MAIN)) throw new Error(`${CLI_MAIN} is missing: run pnpm --filter @sluice/cli build`);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_MAIN, ...args], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: cliEnvironment(options.env),
-    });
-    const stdout: Buffer[] = [];
-    let stderr = '';
-    const timeoutMs = options.timeoutMs ?? 60_000;
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`sluice ${args.join(' ')} did not finish in ${timeoutMs} ms; stderr: ${stderr}`));
-    }, timeoutMs);
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      const bytes = Buffer.concat(stdout);
-      resolve({ code, stdout: bytes.toString(), stdoutBytes: bytes, stderr });
-    });
-    child.stdin.end(options.input ?? '');
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const result = await runCommand(process.execPath, [CLI_MAIN, ...args], {
+    input: options.input ?? '',
+    env: cliEnvironment(options.env),
+    timeoutMs,
   });
+  if (result.timedOut)
+    throw new Error(`sluice ${args.join(' ')} did not finish in ${timeoutMs} ms; stderr: ${result.stderr}`);
+  return cliResult(result);
 }
 
 export interface RunningCli {
@@ -119,36 +110,21 @@ export function startCli(args: readonly string[], options: RunOptions = {}): Run
 }
 
 /** Runs the CLI in a pseudo-terminal (util-linux `script`), so that stdout is a TTY; returns what it printed. */
-export function runCliOnTerminal(
+export async function runCliOnTerminal(
   args: readonly string[],
   env: Record<string, string | undefined> = {},
 ): Promise<CliResult> {
   const command = [process.execPath, CLI_MAIN, ...args]
     .map((word) => `'${word.replaceAll("'", "'\\''")}'`)
     .join(' ');
-  return new Promise((resolve, reject) => {
-    const child = spawn('script', ['-qec', command, '/dev/null'], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: cliEnvironment(env),
-    });
-    const stdout: Buffer[] = [];
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const bytes = Buffer.concat(stdout);
-      resolve({ code, stdout: bytes.toString(), stdoutBytes: bytes, stderr });
-    });
-    child.stdin.end();
+  const result = await runCommand('script', ['-qec', command, '/dev/null'], {
+    input: '',
+    env: cliEnvironment(env),
   });
+  return cliResult(result);
 }
 
 /** Whether `script` (util-linux) is here to give the CLI a terminal. */
 export function terminalUnavailableReason(): string | null {
-  return (process.env.PATH ?? '').split(':').some((directory) => existsSync(`${directory}/script`))
-    ? null
-    : 'util-linux `script` is not installed';
+  return onPath('script') ? null : 'util-linux `script` is not installed';
 }

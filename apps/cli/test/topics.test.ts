@@ -1,21 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type InProcessBroker,
-  startSluiceBroker,
-} from '../../../packages/network/test/support/sluice-broker.js';
+import * as sluiceBroker from '@sluice/broker';
+import { startSluiceBroker } from '@sluice/test-support';
+import { startedForSuite } from '@sluice/test-support/vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from './run-cli.js';
 
 describe('sluice topics, cluster and configs against a Sluice broker', () => {
-  let broker: InProcessBroker;
+  const broker = startedForSuite(() =>
+    startSluiceBroker(sluiceBroker, { 'auto.create.topics.enable': 'false' }),
+  );
   const sluice = (...args: string[]) => runCli(['--bootstrap-server', broker.bootstrap, ...args]);
-
-  beforeAll(async () => {
-    broker = await startSluiceBroker({ 'auto.create.topics.enable': 'false' });
-  });
-
-  afterAll(async () => {
-    await broker?.stop();
-  });
 
   it('creates a topic with partitions and configs, and refuses to create it twice unless asked', async () => {
     const created = await sluice(

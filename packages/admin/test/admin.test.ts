@@ -1,13 +1,10 @@
+import * as sluiceBroker from '@sluice/broker';
 import { Cluster, networkOptionRelations, networkOptionTable, resolveOptions } from '@sluice/network';
 import { Apis, encodeRecordBatch, KafkaError, UnsupportedVersionError } from '@sluice/protocol';
+import { type InProcessBroker, startSluiceBroker } from '@sluice/test-support';
+import { describeWithMockCluster, startedForSuite } from '@sluice/test-support/vitest';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type MockCluster,
-  mockClusterUnavailableReason,
-  startMockCluster,
-} from '../../network/test/support/librdkafka.js';
-import { type InProcessBroker, startSluiceBroker } from '../../network/test/support/sluice-broker.js';
 import { Admin } from '../src/index.js';
 
 const logger = pino({ level: process.env.SLUICE_TEST_LOG_LEVEL ?? 'silent' });
@@ -47,11 +44,11 @@ function located(error: unknown): { name: string; location: string } {
 }
 
 describe('Admin against a Sluice broker', () => {
-  let broker: InProcessBroker;
+  let broker: InProcessBroker<sluiceBroker.Broker>;
   let admin: Admin;
 
   beforeAll(async () => {
-    broker = await startSluiceBroker({ 'auto.create.topics.enable': 'false' });
+    broker = await startSluiceBroker(sluiceBroker, { 'auto.create.topics.enable': 'false' });
     admin = new Admin({ bootstrapServers: broker.bootstrap, logger, defaultApiTimeoutMs: 30_000 });
   });
 
@@ -200,42 +197,29 @@ describe('Admin against a Sluice broker', () => {
   });
 });
 
-const mockMissing = mockClusterUnavailableReason();
+describeWithMockCluster("Admin against librdkafka's mock cluster", { lifetimeSeconds: 120 }, (mock) => {
+  const admin = startedForSuite(
+    () => new Admin({ bootstrapServers: mock.bootstrap, logger, defaultApiTimeoutMs: 30_000 }),
+    { stop: (started) => started.close() },
+  );
 
-describe.skipIf(mockMissing !== null)(
-  `Admin against librdkafka's mock cluster${mockMissing ? ` (skipped: ${mockMissing})` : ''}`,
-  () => {
-    let mock: MockCluster;
-    let admin: Admin;
+  it('describes its three brokers and the partitions of topic "t", and lists their offsets', async () => {
+    const cluster = await admin.describeCluster();
+    expect(cluster.brokers.map((broker) => broker.nodeId)).toEqual([1, 2, 3]);
+    const [topic] = await admin.describeTopics(['t']);
+    expect(topic.partitions.map((partition) => partition.partition)).toEqual([0, 1, 2]);
+    expect(topic.partitions.every((partition) => [1, 2, 3].includes(partition.leader))).toBe(true);
+    const offsets = await admin.listOffsets(
+      [0, 1, 2].map((partition) => ({ topic: 't', partition, spec: 'earliest' as const })),
+    );
+    expect(offsets.map((entry) => entry.offset)).toEqual([0, 0, 0]);
+  });
 
-    beforeAll(async () => {
-      mock = await startMockCluster(120);
-      admin = new Admin({ bootstrapServers: mock.bootstrap, logger, defaultApiTimeoutMs: 30_000 });
-    }, 300_000);
-
-    afterAll(async () => {
-      await admin?.close();
-      await mock?.stop();
-    });
-
-    it('describes its three brokers and the partitions of topic "t", and lists their offsets', async () => {
-      const cluster = await admin.describeCluster();
-      expect(cluster.brokers.map((broker) => broker.nodeId)).toEqual([1, 2, 3]);
-      const [topic] = await admin.describeTopics(['t']);
-      expect(topic.partitions.map((partition) => partition.partition)).toEqual([0, 1, 2]);
-      expect(topic.partitions.every((partition) => [1, 2, 3].includes(partition.leader))).toBe(true);
-      const offsets = await admin.listOffsets(
-        [0, 1, 2].map((partition) => ({ topic: 't', partition, spec: 'earliest' as const })),
-      );
-      expect(offsets.map((entry) => entry.offset)).toEqual([0, 0, 0]);
-    });
-
-    it('says clearly when the broker does not offer an API (CreateTopics)', async () => {
-      const error = await admin.createTopics([{ topic: 'x' }]).catch((failure: unknown) => failure);
-      expect(error).toBeInstanceOf(UnsupportedVersionError);
-      expect((error as Error).message).toMatch(
-        /^CreateTopics: broker .* supports no version, this client v2-3$/,
-      );
-    });
-  },
-);
+  it('says clearly when the broker does not offer an API (CreateTopics)', async () => {
+    const error = await admin.createTopics([{ topic: 'x' }]).catch((failure: unknown) => failure);
+    expect(error).toBeInstanceOf(UnsupportedVersionError);
+    expect((error as Error).message).toMatch(
+      /^CreateTopics: broker .* supports no version, this client v2-3$/,
+    );
+  });
+});

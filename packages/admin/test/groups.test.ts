@@ -1,15 +1,9 @@
-import { brokerHandlers } from '@sluice/broker';
+import * as sluiceBroker from '@sluice/broker';
 import { Apis, KafkaError } from '@sluice/protocol';
+import { type InProcessBroker, kcat, kcatUnavailableReason, startSluiceBroker } from '@sluice/test-support';
+import { describeWithMockCluster, startedForSuite } from '@sluice/test-support/vitest';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  kcat,
-  kcatUnavailableReason,
-  type MockCluster,
-  mockClusterUnavailableReason,
-  startMockCluster,
-} from '../../network/test/support/librdkafka.js';
-import { type InProcessBroker, startSluiceBroker } from '../../network/test/support/sluice-broker.js';
 import { Admin, type GroupOffset } from '../src/index.js';
 import { eventually, type GroupMember, startGroupMember } from './kcat-group-member.js';
 
@@ -22,7 +16,7 @@ const servesGroups = [
   Apis.ListGroups,
   Apis.OffsetCommit,
   Apis.DeleteGroups,
-].every((api) => brokerHandlers().some((handler) => handler.api.apiKey === api.apiKey));
+].every((api) => sluiceBroker.brokerHandlers().some((handler) => handler.api.apiKey === api.apiKey));
 const sluiceSkipReason =
   kcatUnavailableReason() ?? (servesGroups ? null : 'the Sluice broker does not serve the group APIs yet');
 if (sluiceSkipReason !== null)
@@ -40,14 +34,14 @@ function errorName(error: unknown): string {
 describe.skipIf(sluiceSkipReason !== null)(
   'group operations against a Sluice broker, with kcat as the member',
   () => {
-    let broker: InProcessBroker;
+    let broker: InProcessBroker<sluiceBroker.Broker>;
     let admin: Admin;
     let member: GroupMember | undefined;
     const topic = 'group-admin';
     const group = 'billing';
 
     beforeAll(async () => {
-      broker = await startSluiceBroker();
+      broker = await startSluiceBroker(sluiceBroker);
       admin = new Admin({ bootstrapServers: broker.bootstrap, logger, defaultApiTimeoutMs: 30_000 });
       await admin.createTopics([{ topic, numPartitions: 3 }]);
       const lines = Array.from({ length: 30 }, (_, i) => `k${i}:v${i}`).join('\n');
@@ -199,19 +193,11 @@ describe.skipIf(sluiceSkipReason !== null)(
   },
 );
 
-describe.skipIf(mockClusterUnavailableReason() !== null)("group offsets on librdkafka's mock cluster", () => {
-  let mock: MockCluster;
-  let admin: Admin;
-
-  beforeAll(async () => {
-    mock = await startMockCluster(120);
-    admin = new Admin({ bootstrapServers: mock.bootstrap, logger, defaultApiTimeoutMs: 30_000 });
-  });
-
-  afterAll(async () => {
-    await admin?.close();
-    await mock?.stop();
-  });
+describeWithMockCluster("group offsets on librdkafka's mock cluster", { lifetimeSeconds: 120 }, (mock) => {
+  const admin = startedForSuite(
+    () => new Admin({ bootstrapServers: mock.bootstrap, logger, defaultApiTimeoutMs: 30_000 }),
+    { stop: (started) => started.close() },
+  );
 
   it("finds the group's coordinator among three brokers and fetches what kcat committed", async () => {
     await kcat(mock.bootstrap, ['-P', '-t', 't', '-p', '1'], 'a\nb\nc\n');

@@ -27,32 +27,18 @@
  */
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { machineLine, median, parseBenchFlags, startBrokerProcess } from '@sluice/test-support';
 import { Kafka, logLevel } from 'kafkajs';
-import {
-  removeDirectory,
-  startBrokerProcess,
-  temporaryDirectory,
-} from '../../network/test/support/sluice-broker.js';
 import { Consumer, Producer, seededRandom } from '../src/index.js';
 
 process.env.SLUICE_LOG_LEVEL ??= 'error';
 
-const { values: flags } = parseArgs({
-  args: process.argv.slice(2).filter((argument) => argument !== '--'),
-  options: {
-    rounds: { type: 'string', default: '3' },
-    records: { type: 'string', default: '300000' },
-    seed: { type: 'string', default: '1' },
-    quick: { type: 'boolean', default: false },
-  },
-});
-const QUICK = flags.quick ?? false;
-const ROUNDS = QUICK ? 1 : Number(flags.rounds);
-const RECORDS = QUICK ? 20_000 : Number(flags.records);
-const SEED = Number(flags.seed);
+const {
+  rounds: ROUNDS,
+  records: RECORDS,
+  seed: SEED,
+} = parseBenchFlags({ rounds: 3, records: 300_000, seed: 1, quickRecords: 20_000 });
 const VALUE_BYTES = 100;
 const MESSAGES_PER_SEND = 1_000;
 const SENDS_IN_FLIGHT = 32;
@@ -72,12 +58,6 @@ function recordValues(count: number, seed: number): Buffer[] {
       value[i] = alphabet.charCodeAt(Math.floor(random() * alphabet.length));
     return value;
   });
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 function run(command: string, args: string[]): Promise<void> {
@@ -115,21 +95,15 @@ async function sendAll(
 }
 
 async function main(): Promise<void> {
-  const cpu = cpus();
   write(
     `# Sluice client throughput: ${RECORDS} records of ${VALUE_BYTES} bytes, ${ROUNDS} rounds, seed ${SEED}`,
   );
   write(`# rerun: pnpm --filter @sluice/client bench --rounds ${ROUNDS} --records ${RECORDS} --seed ${SEED}`);
-  write(
-    `# machine: ${cpu[0]?.model ?? 'unknown cpu'}, ${cpu.length} cores, node ${process.version}, load average ${loadavg()
-      .map((load) => load.toFixed(2))
-      .join(' ')}`,
-  );
-  const dataDir = temporaryDirectory('sluice-client-bench-');
-  const broker = await startBrokerProcess(dataDir, 0, { 'num.partitions': String(PARTITIONS) });
+  write(`# machine: ${machineLine({ loadAverage: true })}`);
+  const broker = await startBrokerProcess({ settings: { 'num.partitions': String(PARTITIONS) } });
   write(`# broker: node apps/broker/dist/main.js on ${broker.bootstrap}, ${PARTITIONS} partitions per topic`);
   const values = recordValues(RECORDS, SEED);
-  const kcatInput = join(dataDir, 'kcat-input.txt');
+  const kcatInput = join(broker.dataDir, 'kcat-input.txt');
   writeFileSync(kcatInput, `${values.map((value) => value.toString('latin1')).join('\n')}\n`);
   const kafka = new Kafka({ clientId: 'bench', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
 
@@ -246,7 +220,6 @@ async function main(): Promise<void> {
     }
   } finally {
     await broker.stop();
-    removeDirectory(dataDir);
   }
 
   write();

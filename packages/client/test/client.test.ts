@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mockClusterUnavailableReason, startMockCluster } from '../../network/test/support/librdkafka.js';
-import { type InProcessBroker, startSluiceBroker } from '../../network/test/support/sluice-broker.js';
+import * as sluiceBroker from '@sluice/broker';
+import { mockClusterUnavailableReason, startMockCluster, startSluiceBroker } from '@sluice/test-support';
+import { describeOrSkip, startedForSuite } from '@sluice/test-support/vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ClientClosedError,
   createClient,
@@ -13,15 +14,7 @@ import {
 process.env.SLUICE_LOG_LEVEL ??= 'silent';
 
 describe('createClient', () => {
-  let broker: InProcessBroker;
-
-  beforeAll(async () => {
-    broker = await startSluiceBroker();
-  });
-
-  afterAll(async () => {
-    await broker?.stop();
-  });
+  const broker = startedForSuite(() => startSluiceBroker(sluiceBroker));
 
   it('refuses bad shared options when the client is created, naming the option', () => {
     let error: unknown;
@@ -95,52 +88,45 @@ describe('createClient', () => {
   });
 });
 
-const mockMissing = mockClusterUnavailableReason();
-
-describe.skipIf(mockMissing !== null)(
-  `createClient against librdkafka's mock cluster${mockMissing ? ` (skipped: ${mockMissing})` : ''}`,
-  () => {
-    it('carries keyed records from producer to consumer across its three brokers', async () => {
-      const mock = await startMockCluster(120);
-      const client = createClient({ bootstrapServers: mock.bootstrap });
-      try {
-        const producer = client.producer<string, string>({
-          keySerializer: serializers.string,
-          valueSerializer: serializers.string,
-          compression: 'zstd',
+describeOrSkip("createClient against librdkafka's mock cluster", mockClusterUnavailableReason(), () => {
+  it('carries keyed records from producer to consumer across its three brokers', async () => {
+    const mock = await startMockCluster(120);
+    const client = createClient({ bootstrapServers: mock.bootstrap });
+    try {
+      const producer = client.producer<string, string>({
+        keySerializer: serializers.string,
+        valueSerializer: serializers.string,
+        compression: 'zstd',
+      });
+      const sent = await producer.send({
+        topic: 't',
+        messages: Array.from({ length: 60 }, (_, i) => ({ key: `key-${i}`, value: `value-${i}` })),
+      });
+      expect(new Set(sent.map((result) => result.partition)).size).toBe(3);
+      const consumer = client.consumer<string, string>({
+        keyDeserializer: deserializers.string,
+        valueDeserializer: deserializers.string,
+      });
+      consumer.assign([0, 1, 2].map((partition) => ({ topic: 't', partition, offset: 'earliest' as const })));
+      const received = new Map<string, { partition: number; offset: number; value: string | null }>();
+      for await (const record of consumer.records({ signal: AbortSignal.timeout(20_000) })) {
+        received.set(record.key!, {
+          partition: record.partition,
+          offset: record.offset,
+          value: record.value,
         });
-        const sent = await producer.send({
-          topic: 't',
-          messages: Array.from({ length: 60 }, (_, i) => ({ key: `key-${i}`, value: `value-${i}` })),
-        });
-        expect(new Set(sent.map((result) => result.partition)).size).toBe(3);
-        const consumer = client.consumer<string, string>({
-          keyDeserializer: deserializers.string,
-          valueDeserializer: deserializers.string,
-        });
-        consumer.assign(
-          [0, 1, 2].map((partition) => ({ topic: 't', partition, offset: 'earliest' as const })),
-        );
-        const received = new Map<string, { partition: number; offset: number; value: string | null }>();
-        for await (const record of consumer.records({ signal: AbortSignal.timeout(20_000) })) {
-          received.set(record.key!, {
-            partition: record.partition,
-            offset: record.offset,
-            value: record.value,
-          });
-          if (received.size === 60) break;
-        }
-        for (const [i, result] of sent.entries()) {
-          expect(received.get(`key-${i}`)).toEqual({
-            partition: result.partition,
-            offset: result.offset,
-            value: `value-${i}`,
-          });
-        }
-      } finally {
-        await client.close();
-        await mock.stop();
+        if (received.size === 60) break;
       }
-    });
-  },
-);
+      for (const [i, result] of sent.entries()) {
+        expect(received.get(`key-${i}`)).toEqual({
+          partition: result.partition,
+          offset: result.offset,
+          value: `value-${i}`,
+        });
+      }
+    } finally {
+      await client.close();
+      await mock.stop();
+    }
+  });
+});

@@ -23,38 +23,22 @@
  *   same round (after one warm-up read that is not counted); the cases run in a rotating order. Each
  *   member has its own connections, so K members fetch in parallel even though they share one thread.
  */
-import { cpus, loadavg } from 'node:os';
-import { parseArgs } from 'node:util';
 import { Cluster, networkOptionTable, resolveOptions, seededRandom } from '@sluice/network';
 import { Producer } from '@sluice/producer';
 import { Apis } from '@sluice/protocol';
+import { machineLine, median, parseBenchFlags, startBrokerProcess } from '@sluice/test-support';
 import { pino } from 'pino';
-import {
-  removeDirectory,
-  startBrokerProcess,
-  temporaryDirectory,
-} from '../../network/test/support/sluice-broker.js';
 import { Consumer, type TopicPartition } from '../src/index.js';
 
 process.env.SLUICE_LOG_LEVEL ??= 'error';
 
-const { values: flags } = parseArgs({
-  args: process.argv.slice(2).filter((argument) => argument !== '--'),
-  options: {
-    rounds: { type: 'string', default: '3' },
-    records: { type: 'string', default: '300000' },
-    members: { type: 'string', default: '1,10,50' },
-    readers: { type: 'string', default: '1,3,6' },
-    seed: { type: 'string', default: '1' },
-    quick: { type: 'boolean', default: false },
-  },
-});
-const QUICK = flags.quick ?? false;
-const ROUNDS = QUICK ? 1 : Number(flags.rounds);
-const RECORDS = QUICK ? 12_000 : Number(flags.records);
-const MEMBER_COUNTS = (QUICK ? '1,3' : flags.members!).split(',').map(Number);
-const READER_COUNTS = (QUICK ? '1,3' : flags.readers!).split(',').map(Number);
-const SEED = Number(flags.seed);
+const flags = parseBenchFlags(
+  { rounds: 3, records: 300_000, seed: 1, quickRecords: 12_000 },
+  { members: '1,10,50', readers: '1,3,6' },
+);
+const { quick: QUICK, rounds: ROUNDS, records: RECORDS, seed: SEED } = flags;
+const MEMBER_COUNTS = (QUICK ? '1,3' : flags.extra.members).split(',').map(Number);
+const READER_COUNTS = (QUICK ? '1,3' : flags.extra.readers).split(',').map(Number);
 const VALUE_BYTES = 100;
 const REBALANCE_PARTITIONS = 60;
 const THROUGHPUT_PARTITIONS = 6;
@@ -63,12 +47,6 @@ const logger = pino({ level: 'error' }, pino.destination(2));
 
 function write(line = ''): void {
   process.stdout.write(`${line}\n`);
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 async function waitFor(condition: () => boolean, what: string, timeoutMs = 120_000): Promise<void> {
@@ -299,7 +277,6 @@ async function produceRecords(bootstrap: string, topic: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const cpu = cpus();
   write(
     `# Sluice consumer groups: rebalances with ${MEMBER_COUNTS.join(', ')} members, throughput with ` +
       `${READER_COUNTS.join(', ')} members over ${RECORDS} records of ${VALUE_BYTES} bytes; ${ROUNDS} rounds, seed ${SEED}`,
@@ -308,13 +285,8 @@ async function main(): Promise<void> {
     `# rerun: pnpm --filter @sluice/consumer bench --rounds ${ROUNDS} --records ${RECORDS} ` +
       `--members ${MEMBER_COUNTS.join(',')} --readers ${READER_COUNTS.join(',')} --seed ${SEED}`,
   );
-  write(
-    `# machine: ${cpu[0]?.model ?? 'unknown cpu'}, ${cpu.length} cores, node ${process.version}, load average ${loadavg()
-      .map((load) => load.toFixed(2))
-      .join(' ')}`,
-  );
-  const dataDir = temporaryDirectory('sluice-groups-bench-');
-  const broker = await startBrokerProcess(dataDir, 0, { 'group.initial.rebalance.delay.ms': '0' });
+  write(`# machine: ${machineLine({ loadAverage: true })}`);
+  const broker = await startBrokerProcess({ settings: { 'group.initial.rebalance.delay.ms': '0' } });
   write(`# broker: node apps/broker/dist/main.js on ${broker.bootstrap}, group.initial.rebalance.delay.ms=0`);
   try {
     const joinMs = new Map<number, number[]>();
@@ -387,7 +359,6 @@ async function main(): Promise<void> {
     for (const count of READER_COUNTS) row(`group of ${count}`, `${count}-members`);
   } finally {
     await broker.stop();
-    removeDirectory(dataDir);
   }
 }
 

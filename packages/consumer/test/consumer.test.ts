@@ -1,7 +1,8 @@
+import * as sluiceBroker from '@sluice/broker';
 import { Producer, serializers } from '@sluice/producer';
+import { type InProcessBroker, startSluiceBroker } from '@sluice/test-support';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type InProcessBroker, startSluiceBroker } from '../../network/test/support/sluice-broker.js';
 import {
   Consumer,
   type ConsumerBatch,
@@ -32,12 +33,12 @@ async function take<Key, Value>(
 }
 
 describe('Consumer (assign mode) against a Sluice broker', () => {
-  let broker: InProcessBroker;
+  let broker: InProcessBroker<sluiceBroker.Broker>;
   let producer: Producer;
   const consumers: Consumer<unknown, unknown>[] = [];
 
   beforeAll(async () => {
-    broker = await startSluiceBroker({ 'num.partitions': '2' });
+    broker = await startSluiceBroker(sluiceBroker, { 'num.partitions': '2' });
     producer = new Producer({ bootstrapServers: broker.bootstrap, logger });
   });
 

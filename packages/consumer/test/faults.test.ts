@@ -1,13 +1,13 @@
+import * as sluiceBroker from '@sluice/broker';
 import { Producer } from '@sluice/producer';
-import { pino } from 'pino';
-import { afterAll, describe, expect, it } from 'vitest';
 import {
   removeDirectory,
   startBrokerProcess,
-  startSluiceBroker,
+  startSluiceBrokerBehindProxy,
   temporaryDirectory,
-} from '../../network/test/support/sluice-broker.js';
-import { TcpProxy } from '../../network/test/support/tcp-proxy.js';
+} from '@sluice/test-support';
+import { pino } from 'pino';
+import { afterAll, describe, expect, it } from 'vitest';
 import { Consumer, deserializers } from '../src/index.js';
 
 /** Slow suite: the consumer carries on through a broker restart and through cut connections. */
@@ -31,7 +31,7 @@ describe('consumer under faults', () => {
 
   it('resumes after the broker is killed and restarted, neither skipping nor repeating records', async () => {
     const dataDir = temporaryDirectory();
-    let broker = await startBrokerProcess(dataDir);
+    let broker = await startBrokerProcess({ dataDir });
     const port = broker.port;
     cleanups.push(async () => {
       await broker.kill();
@@ -64,7 +64,7 @@ describe('consumer under faults', () => {
     await expect.poll(() => seen.length, { timeout: 10_000 }).toBe(100);
     await broker.kill();
     await new Promise((resolve) => setTimeout(resolve, 300));
-    broker = await startBrokerProcess(dataDir, port);
+    broker = await startBrokerProcess({ dataDir, port });
     await send(100, 100);
     await reading;
     await consumer.close();
@@ -72,13 +72,9 @@ describe('consumer under faults', () => {
   });
 
   it('keeps reading in order while its connections keep being cut', async () => {
-    const proxy = await TcpProxy.start();
-    const broker = await startSluiceBroker({ 'advertised.listeners': `PLAINTEXT://127.0.0.1:${proxy.port}` });
-    proxy.setTarget('127.0.0.1', broker.broker.port);
-    cleanups.push(async () => {
-      await broker.stop();
-      await proxy.stop();
-    });
+    const broker = await startSluiceBrokerBehindProxy(sluiceBroker);
+    cleanups.push(() => broker.stop());
+    const { proxy } = broker;
     const producer = new Producer({ bootstrapServers: broker.bootstrap, logger });
     const total = 20_000;
     for (let from = 0; from < total; from += 1_000) {

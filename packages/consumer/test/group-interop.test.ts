@@ -1,15 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { kcatUnavailableReason } from '@sluice/test-support';
 import { Kafka, logLevel } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kcatUnavailableReason } from '../../network/test/support/librdkafka.js';
+import { afterAll, expect, it } from 'vitest';
 import { type AssignorName, Consumer, deserializers, ErrorCode, KafkaError } from '../src/index.js';
 import {
+  describeEachTarget,
   eventually,
   type GroupTarget,
-  groupTargetNames,
   produceValues,
-  startTarget,
   testLogger,
 } from './support/group-targets.js';
 
@@ -150,62 +149,117 @@ function expectSplit(
 
 const kcatMissing = kcatUnavailableReason();
 
-for (const targetName of groupTargetNames()) {
-  describe.skipIf(kcatMissing !== null)(
-    `Sluice consumers in one group with kcat and kafkajs, against ${targetName === 'sluice' ? 'a Sluice broker' : "librdkafka's mock cluster"}${kcatMissing ? ` (skipped: ${kcatMissing})` : ''}`,
-    () => {
-      let target: GroupTarget;
-      const cleanups: (() => Promise<void>)[] = [];
+describeEachTarget(
+  'Sluice consumers in one group with kcat and kafkajs,',
+  (target, targetName) => {
+    const cleanups: (() => Promise<void>)[] = [];
 
-      beforeAll(async () => {
-        target = await startTarget(targetName);
-      }, 300_000);
+    afterAll(async () => {
+      for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+    });
 
-      afterAll(async () => {
-        for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
-        await target?.stop();
+    for (const [assignor, sluiceFirst] of [
+      ['range', true],
+      ['roundrobin', false],
+      ['cooperative-sticky', true],
+      ['cooperative-sticky', false],
+    ] as const) {
+      it(`kcat -G and a Sluice consumer share a group with ${assignor} (${sluiceFirst ? 'Sluice' : 'kcat'} leads)`, async () => {
+        const { topic, partitions } = await target.createTopic(`kcat-${assignor}`, 6);
+        const groupId = `kcat-${assignor}-${sluiceFirst ? 'sluice-leads' : 'kcat-leads'}`;
+        let sluice: ReturnType<typeof sluiceMember> | null = null;
+        let kcat: KcatMember | null = null;
+        if (sluiceFirst) {
+          sluice = sluiceMember(target, groupId, topic, [assignor]);
+          cleanups.push(() => sluice!.stop());
+          await eventually(
+            () => sluice!.consumer.assignment().length === partitions,
+            'the Sluice member to own everything',
+          );
+        }
+        kcat = new KcatMember(target.bootstrap, groupId, topic, assignor);
+        cleanups.push(() => kcat!.stop());
+        if (!sluiceFirst) {
+          await eventually(
+            () => kcat!.assigned.length === partitions,
+            `kcat to own everything; kcat says: ${kcat.log}`,
+          );
+          sluice = sluiceMember(target, groupId, topic, [assignor]);
+          cleanups.push(() => sluice!.stop());
+        }
+        await eventually(
+          () =>
+            sluice!.consumer.assignment().length > 0 &&
+            kcat!.assigned.length > 0 &&
+            sluice!.consumer.assignment().length + kcat!.assigned.length === partitions,
+          'the two members to split the partitions',
+          90_000,
+        );
+        await produceValues(target.bootstrap, topic, partitions, partitions * 50);
+        await eventually(
+          () => sluice!.records.length + kcat!.records.length >= partitions * 50,
+          'every record to be read',
+          60_000,
+        );
+        expectSplit(partitions, 50, [
+          {
+            partitions: sluice!.consumer.assignment().map((entry) => entry.partition),
+            records: sluice!.records,
+          },
+          { partitions: kcat!.assigned, records: kcat!.records },
+        ]);
+        await kcat.stop();
+        await sluice!.stop();
       });
+    }
 
-      for (const [assignor, sluiceFirst] of [
-        ['range', true],
-        ['roundrobin', false],
-        ['cooperative-sticky', true],
-        ['cooperative-sticky', false],
-      ] as const) {
-        it(`kcat -G and a Sluice consumer share a group with ${assignor} (${sluiceFirst ? 'Sluice' : 'kcat'} leads)`, async () => {
-          const { topic, partitions } = await target.createTopic(`kcat-${assignor}`, 6);
-          const groupId = `kcat-${assignor}-${sluiceFirst ? 'sluice-leads' : 'kcat-leads'}`;
-          let sluice: ReturnType<typeof sluiceMember> | null = null;
-          let kcat: KcatMember | null = null;
-          if (sluiceFirst) {
-            sluice = sluiceMember(target, groupId, topic, [assignor]);
-            cleanups.push(() => sluice!.stop());
-            await eventually(
-              () => sluice!.consumer.assignment().length === partitions,
-              'the Sluice member to own everything',
-            );
-          }
-          kcat = new KcatMember(target.bootstrap, groupId, topic, assignor);
-          cleanups.push(() => kcat!.stop());
-          if (!sluiceFirst) {
-            await eventually(
-              () => kcat!.assigned.length === partitions,
-              `kcat to own everything; kcat says: ${kcat.log}`,
-            );
-            sluice = sluiceMember(target, groupId, topic, [assignor]);
-            cleanups.push(() => sluice!.stop());
-          }
+    it('kafkajs (RoundRobinAssigner) and a Sluice consumer offering the same name share a group, either leading', async () => {
+      for (const sluiceFirst of [true, false]) {
+        const { topic, partitions } = await target.createTopic('kafkajs', 6);
+        const groupId = `kafkajs-${sluiceFirst ? 'sluice-leads' : 'kafkajs-leads'}`;
+        const kafka = new Kafka({ brokers: target.bootstrap.split(','), logLevel: logLevel.NOTHING });
+        const kafkajs = kafka.consumer({
+          groupId,
+          sessionTimeout: 6_000,
+          heartbeatInterval: 300,
+          maxWaitTimeInMs: 100,
+        });
+        const kafkajsRecords: { partition: number; offset: number }[] = [];
+        let kafkajsAssigned: number[] = [];
+        kafkajs.on(kafkajs.events.GROUP_JOIN, (event) => {
+          kafkajsAssigned = (event.payload.memberAssignment[topic] ?? []).slice().sort((a, b) => a - b);
+        });
+        let sluice: ReturnType<typeof sluiceMember> | null = null;
+        if (sluiceFirst) {
+          sluice = sluiceMember(target, groupId, topic, ['RoundRobinAssigner']);
+          await eventually(
+            () => sluice!.consumer.assignment().length === partitions,
+            'the Sluice member to own everything',
+          );
+        }
+        await kafkajs.connect();
+        await kafkajs.subscribe({ topic, fromBeginning: true });
+        await kafkajs.run({
+          eachMessage: async ({ partition, message }) => {
+            kafkajsRecords.push({ partition, offset: Number(message.offset) });
+          },
+        });
+        if (!sluiceFirst) {
+          await eventually(() => kafkajsAssigned.length === partitions, 'kafkajs to own everything');
+          sluice = sluiceMember(target, groupId, topic, ['RoundRobinAssigner']);
+        }
+        try {
           await eventually(
             () =>
               sluice!.consumer.assignment().length > 0 &&
-              kcat!.assigned.length > 0 &&
-              sluice!.consumer.assignment().length + kcat!.assigned.length === partitions,
+              kafkajsAssigned.length > 0 &&
+              sluice!.consumer.assignment().length + kafkajsAssigned.length === partitions,
             'the two members to split the partitions',
             90_000,
           );
           await produceValues(target.bootstrap, topic, partitions, partitions * 50);
           await eventually(
-            () => sluice!.records.length + kcat!.records.length >= partitions * 50,
+            () => sluice!.records.length + kafkajsRecords.length >= partitions * 50,
             'every record to be read',
             60_000,
           );
@@ -214,109 +268,47 @@ for (const targetName of groupTargetNames()) {
               partitions: sluice!.consumer.assignment().map((entry) => entry.partition),
               records: sluice!.records,
             },
-            { partitions: kcat!.assigned, records: kcat!.records },
+            { partitions: kafkajsAssigned, records: kafkajsRecords },
           ]);
-          await kcat.stop();
-          await sluice!.stop();
-        });
-      }
-
-      it('kafkajs (RoundRobinAssigner) and a Sluice consumer offering the same name share a group, either leading', async () => {
-        for (const sluiceFirst of [true, false]) {
-          const { topic, partitions } = await target.createTopic('kafkajs', 6);
-          const groupId = `kafkajs-${sluiceFirst ? 'sluice-leads' : 'kafkajs-leads'}`;
-          const kafka = new Kafka({ brokers: target.bootstrap.split(','), logLevel: logLevel.NOTHING });
-          const kafkajs = kafka.consumer({
-            groupId,
-            sessionTimeout: 6_000,
-            heartbeatInterval: 300,
-            maxWaitTimeInMs: 100,
-          });
-          const kafkajsRecords: { partition: number; offset: number }[] = [];
-          let kafkajsAssigned: number[] = [];
-          kafkajs.on(kafkajs.events.GROUP_JOIN, (event) => {
-            kafkajsAssigned = (event.payload.memberAssignment[topic] ?? []).slice().sort((a, b) => a - b);
-          });
-          let sluice: ReturnType<typeof sluiceMember> | null = null;
-          if (sluiceFirst) {
-            sluice = sluiceMember(target, groupId, topic, ['RoundRobinAssigner']);
-            await eventually(
-              () => sluice!.consumer.assignment().length === partitions,
-              'the Sluice member to own everything',
-            );
-          }
-          await kafkajs.connect();
-          await kafkajs.subscribe({ topic, fromBeginning: true });
-          await kafkajs.run({
-            eachMessage: async ({ partition, message }) => {
-              kafkajsRecords.push({ partition, offset: Number(message.offset) });
-            },
-          });
-          if (!sluiceFirst) {
-            await eventually(() => kafkajsAssigned.length === partitions, 'kafkajs to own everything');
-            sluice = sluiceMember(target, groupId, topic, ['RoundRobinAssigner']);
-          }
-          try {
-            await eventually(
-              () =>
-                sluice!.consumer.assignment().length > 0 &&
-                kafkajsAssigned.length > 0 &&
-                sluice!.consumer.assignment().length + kafkajsAssigned.length === partitions,
-              'the two members to split the partitions',
-              90_000,
-            );
-            await produceValues(target.bootstrap, topic, partitions, partitions * 50);
-            await eventually(
-              () => sluice!.records.length + kafkajsRecords.length >= partitions * 50,
-              'every record to be read',
-              60_000,
-            );
-            expectSplit(partitions, 50, [
-              {
-                partitions: sluice!.consumer.assignment().map((entry) => entry.partition),
-                records: sluice!.records,
-              },
-              { partitions: kafkajsAssigned, records: kafkajsRecords },
-            ]);
-          } finally {
-            await kafkajs.disconnect();
-            await sluice?.stop();
-          }
+        } finally {
+          await kafkajs.disconnect();
+          await sluice?.stop();
         }
-      });
+      }
+    });
 
-      it.skipIf(targetName === 'mock')(
-        'a Sluice consumer offering only range cannot join a kafkajs group: INCONSISTENT_GROUP_PROTOCOL',
-        async () => {
-          const { topic } = await target.createTopic('inconsistent-kafkajs', 2);
-          const groupId = 'inconsistent-kafkajs';
-          const kafka = new Kafka({ brokers: target.bootstrap.split(','), logLevel: logLevel.NOTHING });
-          const kafkajs = kafka.consumer({ groupId, sessionTimeout: 6_000, heartbeatInterval: 300 });
-          let joined = false;
-          kafkajs.on(kafkajs.events.GROUP_JOIN, () => {
-            joined = true;
+    it.skipIf(targetName === 'mock')(
+      'a Sluice consumer offering only range cannot join a kafkajs group: INCONSISTENT_GROUP_PROTOCOL',
+      async () => {
+        const { topic } = await target.createTopic('inconsistent-kafkajs', 2);
+        const groupId = 'inconsistent-kafkajs';
+        const kafka = new Kafka({ brokers: target.bootstrap.split(','), logLevel: logLevel.NOTHING });
+        const kafkajs = kafka.consumer({ groupId, sessionTimeout: 6_000, heartbeatInterval: 300 });
+        let joined = false;
+        kafkajs.on(kafkajs.events.GROUP_JOIN, () => {
+          joined = true;
+        });
+        await kafkajs.connect();
+        await kafkajs.subscribe({ topic, fromBeginning: true });
+        await kafkajs.run({ eachMessage: async () => undefined });
+        try {
+          await eventually(() => joined, 'kafkajs to join');
+          const sluice = new Consumer({
+            bootstrapServers: target.bootstrap,
+            groupId,
+            partitionAssignmentStrategy: ['range'],
+            logger: testLogger,
           });
-          await kafkajs.connect();
-          await kafkajs.subscribe({ topic, fromBeginning: true });
-          await kafkajs.run({ eachMessage: async () => undefined });
-          try {
-            await eventually(() => joined, 'kafkajs to join');
-            const sluice = new Consumer({
-              bootstrapServers: target.bootstrap,
-              groupId,
-              partitionAssignmentStrategy: ['range'],
-              logger: testLogger,
-            });
-            sluice.subscribe([topic]);
-            await expect(sluice.records({ signal: AbortSignal.timeout(30_000) }).next()).rejects.toSatisfy(
-              (error) => KafkaError.isInstance(error) && error.code === ErrorCode.INCONSISTENT_GROUP_PROTOCOL,
-            );
-            await sluice.close();
-          } finally {
-            await kafkajs.disconnect();
-          }
-        },
-      );
-    },
-  );
-}
+          sluice.subscribe([topic]);
+          await expect(sluice.records({ signal: AbortSignal.timeout(30_000) }).next()).rejects.toSatisfy(
+            (error) => KafkaError.isInstance(error) && error.code === ErrorCode.INCONSISTENT_GROUP_PROTOCOL,
+          );
+          await sluice.close();
+        } finally {
+          await kafkajs.disconnect();
+        }
+      },
+    );
+  },
+  kcatMissing,
+);

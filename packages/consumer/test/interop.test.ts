@@ -1,14 +1,9 @@
+import * as sluiceBroker from '@sluice/broker';
+import { kcat, kcatUnavailableReason, startSluiceBroker } from '@sluice/test-support';
+import { describeOrSkip, describeWithMockCluster, startedForSuite } from '@sluice/test-support/vitest';
 import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  kcat,
-  kcatUnavailableReason,
-  type MockCluster,
-  mockClusterUnavailableReason,
-  startMockCluster,
-} from '../../network/test/support/librdkafka.js';
-import { type InProcessBroker, startSluiceBroker } from '../../network/test/support/sluice-broker.js';
+import { expect, it } from 'vitest';
 import { Consumer, type ConsumerRecord, deserializers } from '../src/index.js';
 
 /**
@@ -44,20 +39,11 @@ async function readAll(
   return records;
 }
 
-const kcatMissing = kcatUnavailableReason();
-
-describe.skipIf(kcatMissing !== null)(
-  `the consumer reads what kcat and kafkajs write to a Sluice broker${kcatMissing ? ` (skipped: ${kcatMissing})` : ''}`,
+describeOrSkip(
+  'the consumer reads what kcat and kafkajs write to a Sluice broker',
+  kcatUnavailableReason(),
   () => {
-    let broker: InProcessBroker;
-
-    beforeAll(async () => {
-      broker = await startSluiceBroker({ 'num.partitions': '1' });
-    });
-
-    afterAll(async () => {
-      await broker?.stop();
-    });
+    const broker = startedForSuite(() => startSluiceBroker(sluiceBroker, { 'num.partitions': '1' }));
 
     for (const codec of ['none', 'gzip', 'snappy', 'lz4', 'zstd']) {
       it(`kcat, ${codec}: keys, values, headers and offsets`, async () => {
@@ -111,22 +97,11 @@ describe.skipIf(kcatMissing !== null)(
   },
 );
 
-const mockMissing = mockClusterUnavailableReason();
-
-describe.skipIf(mockMissing !== null)(
-  `the consumer reads what kcat writes to librdkafka's mock cluster${mockMissing ? ` (skipped: ${mockMissing})` : ''}`,
-  () => {
-    let mock: MockCluster;
-
-    beforeAll(async () => {
-      // Default ranges: Metadata up to v2 only.
-      mock = await startMockCluster(300);
-    }, 300_000);
-
-    afterAll(async () => {
-      await mock?.stop();
-    });
-
+// Default ranges: Metadata up to v2 only.
+describeWithMockCluster(
+  "the consumer reads what kcat writes to librdkafka's mock cluster",
+  { lifetimeSeconds: 300 },
+  (mock) => {
     it('reads all three partitions, led by three brokers, with the default API ranges', async () => {
       const lines = Array.from({ length: 300 }, (_, i) => `mock-key-${i}\tmock ${i}`);
       await kcat(

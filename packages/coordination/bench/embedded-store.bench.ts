@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { crc32cImplementation } from '@sluice/protocol';
+import { median, seededRandom } from '@sluice/test-support';
 import { EmbeddedStore } from '../src/embedded-store.js';
 import { encodeFrame } from '../src/log-frame.js';
 import { packRecord } from '../src/record-codec.js';
@@ -35,25 +36,13 @@ const operations = options.small ? 100 : Number(options.operations);
 const window = Number(options.window);
 const seed = Number(options.seed);
 
-/** mulberry32: a small seeded generator, so every run writes the same keys and values. */
-function generator(initial: number): () => number {
-  let state = initial >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface Workload {
   keys: string[];
   values: Uint8Array[];
 }
 
 function workload(count: number, seedValue: number): Workload {
-  const random = generator(seedValue);
+  const random = seededRandom(seedValue);
   const keys: string[] = [];
   const values: Uint8Array[] = [];
   for (let index = 0; index < count; index++) {
@@ -175,12 +164,6 @@ async function replay(work: Workload): Promise<number> {
 
 function print(line: string): void {
   process.stdout.write(`${line}\n`);
-}
-
-function median(samples: number[]): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 const format = (value: number, digits = 0): string =>

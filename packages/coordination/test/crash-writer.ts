@@ -4,18 +4,12 @@
  * Prints `put <n>` once the put of key /crash/<round>/<n> is acknowledged, and `counter <v>` once the
  * compare-and-set raising /crash/counter to v is.
  */
+import { seededRandom } from '@sluice/test-support';
 import { EmbeddedStore } from '../src/embedded-store.js';
 import { crashValue } from './crash-value.js';
 
 const [directory, round, seedText] = process.argv.slice(2);
-let seed = Number(seedText) >>> 0;
-function random(): number {
-  seed = (seed + 0x6d2b79f5) >>> 0;
-  let t = seed;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
+const random = seededRandom(Number(seedText));
 
 const store = await EmbeddedStore.open({ directory, logCompactionBytes: 16 * 1024 });
 let next = 0;

@@ -91,5 +91,6 @@ describe('EmbeddedStore crash recovery', () => {
         await store.close();
       }
     }
-  });
+    // Six writer processes, each starting tsx and fsyncing up to ~2,200 writes: minutes on a loaded machine.
+  }, 240_000);
 });

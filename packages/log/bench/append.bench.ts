@@ -1,17 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { median } from '@sluice/test-support';
 import { validateLeaderBatch } from '../src/batch-validation.js';
 import { DEFAULT_LOG_CONFIG, Log } from '../src/index.js';
 import { makeTempDirectory, removeTempDirectory, testLogger } from '../test/temp-directory.js';
-import {
-  fixed,
-  makeBatches,
-  median,
-  megabytesPerSecond,
-  print,
-  printHeader,
-  QUICK,
-} from './bench-support.js';
+import { fixed, makeBatches, megabytesPerSecond, print, printHeader, QUICK } from './bench-support.js';
 
 /**
  * Leader appends of batches of 100-byte records, 16 KiB and 1 MiB batches, flush left to the OS (Kafka's

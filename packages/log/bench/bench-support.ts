@@ -1,7 +1,8 @@
 import os from 'node:os';
-import { encodeBatch, encodeRecord, seededRandom, type TestRecord } from '../test/record-batch-builder.js';
+import { seededRandom } from '@sluice/test-support';
+import { encodeBatch, encodeRecord, type TestRecord } from '../test/record-batch-builder.js';
 
-/** Shared by the benchmarks of @sluice/log: machine description, medians, seeded batches, output. */
+/** Shared by the benchmarks of @sluice/log: machine description, seeded batches, output. */
 
 export const QUICK = process.argv.includes('--quick') || process.env.SLUICE_BENCH_QUICK === '1';
 export const SEED = Number(process.env.SLUICE_BENCH_SEED ?? 1126);
@@ -19,12 +20,6 @@ export function printHeader(title: string, rerun: string): void {
   );
   print(`seed:    ${SEED}${QUICK ? ' (quick sizes)' : ''}`);
   print();
-}
-
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 export function megabytesPerSecond(bytes: number, elapsedMs: number): number {

@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { median } from '@sluice/test-support';
 import { fdatasync } from '../src/file-io.js';
 import { DEFAULT_LOG_CONFIG, Log } from '../src/index.js';
 import { makeTempDirectory, removeTempDirectory, testLogger } from '../test/temp-directory.js';
-import { fixed, makeBatches, median, print, printHeader, QUICK } from './bench-support.js';
+import { fixed, makeBatches, print, printHeader, QUICK } from './bench-support.js';
 
 /**
  * Flush-before-acknowledge (flush.messages=1) with 1, 8 and 64 concurrent appenders, against an appender

@@ -1,16 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { median } from '@sluice/test-support';
 import { DEFAULT_LOG_CONFIG, Log } from '../src/index.js';
 import { makeTempDirectory, removeTempDirectory, testLogger } from '../test/temp-directory.js';
-import {
-  fixed,
-  makeBatches,
-  median,
-  megabytesPerSecond,
-  print,
-  printHeader,
-  QUICK,
-} from './bench-support.js';
+import { fixed, makeBatches, megabytesPerSecond, print, printHeader, QUICK } from './bench-support.js';
 
 /**
  * Reads from the page cache: a log of 16 KiB batches is written (and read once to be sure it is cached),

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BASE_TIMESTAMP, encodeBatch, simpleBatch } from '../test/record-batch-builder.js';
 import {
@@ -115,6 +116,31 @@ describe('LogManager', () => {
     fs.mkdirSync(path.join(logDir, 'half-0.0123abcd-delete'));
     await openManager();
     expect(fs.existsSync(path.join(logDir, 'half-0.0123abcd-delete'))).toBe(false);
+  });
+
+  it('skips the directories it is told belong to someone else, without a warning', async () => {
+    fs.mkdirSync(path.join(logDir, '__coordination'));
+    fs.writeFileSync(path.join(logDir, '__coordination', 'operations-1.log'), 'not a segment');
+    fs.mkdirSync(path.join(logDir, 'store-0'));
+    fs.mkdirSync(path.join(logDir, 'lost+found'));
+    const lines: { level: number; msg: string; directory?: string }[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const manager = await LogManager.open({
+      logDir,
+      defaultConfig: { ...DEFAULT_LOG_CONFIG },
+      clock,
+      scheduler,
+      logger,
+      foreignDirectoryNames: ['__coordination', 'store-0'],
+    });
+    managers.push(manager);
+    expect(manager.allLogs()).toEqual([]);
+    const warnings = lines.filter((line) => line.level >= 40);
+    expect(warnings.map((line) => line.directory)).toEqual(['lost+found']);
+    expect(fs.readFileSync(path.join(logDir, '__coordination', 'operations-1.log'), 'utf8')).toBe(
+      'not a segment',
+    );
+    expect(fs.readdirSync(path.join(logDir, 'store-0'))).toEqual([]);
   });
 
   it('runs retention and checkpoints on its schedule', async () => {

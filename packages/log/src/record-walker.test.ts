@@ -125,16 +125,19 @@ const PROBLEM_CASES: {
     expected: { problem: RecordWalkProblem.OFFSET_DELTA, details: [1, 2, 0] },
     error: /record 1: offset delta is 2, expected 1/,
   });
-  const keyLength = (length: number) =>
+  /** A record at timestamp and offset delta 0 with these key and value lengths (and no bytes for them), then headers. */
+  const recordWith = ({ keyLength = -1, valueLength = -1, headerCount = 0, headerFields = [] as number[] }) =>
     rawRecord(
       fields((out) => {
         pushVarlong(out, 0);
         pushVarint(out, 0);
-        pushVarint(out, length);
-        pushVarint(out, -1);
-        pushVarint(out, 0);
+        pushVarint(out, keyLength);
+        pushVarint(out, valueLength);
+        pushVarint(out, headerCount);
+        out.push(...headerFields);
       }),
     );
+  const keyLength = (length: number) => recordWith({ keyLength: length });
   cases.push({
     name: 'a key length below -1',
     batch: batchOf(keyLength(-2), 1),
@@ -157,16 +160,7 @@ const PROBLEM_CASES: {
     expected: { problem: RecordWalkProblem.KEY, details: [0, 40, 0] },
     error: /record 0: its key \(40 bytes\) does not fit in the record/,
   });
-  const valueLength = (length: number) =>
-    rawRecord(
-      fields((out) => {
-        pushVarlong(out, 0);
-        pushVarint(out, 0);
-        pushVarint(out, -1);
-        pushVarint(out, length);
-        pushVarint(out, 0);
-      }),
-    );
+  const valueLength = (length: number) => recordWith({ valueLength: length });
   cases.push({
     name: 'a value length below -1',
     batch: batchOf(valueLength(-5), 1),
@@ -175,16 +169,7 @@ const PROBLEM_CASES: {
     error: /record 0: its value \(-5 bytes\) does not fit in the record/,
   });
   const headerCount = (count: number, headerFields: number[] = []) =>
-    rawRecord(
-      fields((out) => {
-        pushVarlong(out, 0);
-        pushVarint(out, 0);
-        pushVarint(out, -1);
-        pushVarint(out, -1);
-        pushVarint(out, count);
-        out.push(...headerFields);
-      }),
-    );
+    recordWith({ headerCount: count, headerFields });
   cases.push({
     name: 'a negative header count',
     batch: batchOf(headerCount(-3), 1),

@@ -8,8 +8,10 @@
  * after a kill -9 is exactly a prefix of what was written. Batches come from one idempotent producer whose
  * sequence continues from the recovered producer state: a wrong recovery makes the append fail.
  */
+
+import { seededRandom } from '@sluice/test-support';
 import { DEFAULT_LOG_CONFIG, Log } from '../src/index.js';
-import { batchForOffsets, seededRandom } from './record-batch-builder.js';
+import { batchForOffsets } from './record-batch-builder.js';
 import { testLogger } from './temp-directory.js';
 
 const [directory, seedText, concurrencyText] = process.argv.slice(2);

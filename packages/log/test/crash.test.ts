@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { seededRandom } from '@sluice/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LOG_CONFIG, Log } from '../src/index.js';
-import { decodeRecords, seededRandom, summarizeBatches, valueForOffset } from './record-batch-builder.js';
+import { decodeRecords, summarizeBatches, valueForOffset } from './record-batch-builder.js';
 import { makeTempDirectory, removeTempDirectory, testLogger } from './temp-directory.js';
 
 /**

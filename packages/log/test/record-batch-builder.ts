@@ -223,15 +223,3 @@ export function batchForOffsets(firstOffset: number, count: number, extra: Parti
     records.push({ key: Buffer.from(`k${(firstOffset + i) % 10}`), value: valueForOffset(firstOffset + i) });
   return encodeBatch({ ...extra, records });
 }
-
-/** Seeded PRNG (mulberry32): tests and benchmarks replay from their seed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -14,6 +14,7 @@
  */
 import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
+import { median, seededRandom } from '@sluice/test-support';
 import {
   nativeAvailable,
   nativeCrc32c,
@@ -37,18 +38,6 @@ const RECORD_VALUE_BYTES = 100;
 
 function write(line = ''): void {
   process.stdout.write(`${line}\n`);
-}
-
-/** mulberry32 */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function randomBytes(length: number, next: () => number): Buffer {
@@ -92,12 +81,6 @@ function recordBatch(targetBytes: number, next: () => number): { batch: Buffer; 
   return { batch: Buffer.concat(parts), recordCount };
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
 /** Seconds per call of `run`, running it for at least CASE_MS. */
 function time(run: () => unknown): number {
   let calls = 0;
@@ -132,7 +115,7 @@ write(
 );
 write();
 
-const next = random(SEED);
+const next = seededRandom(SEED);
 for (const sizeBytes of SIZES_BYTES) {
   const input = randomBytes(sizeBytes, next);
   const target = Buffer.allocUnsafe(sizeBytes);

@@ -1,3 +1,4 @@
+import { seededRandom } from '@sluice/test-support';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -58,25 +59,13 @@ function batchOf(recordBytes: Uint8Array): Buffer {
   return batch;
 }
 
-/** mulberry32, for large batches built quickly. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A batch of about `targetBytes` of records with random values of up to `maxValueBytes`. */
 function largeBatch(
   targetBytes: number,
   maxValueBytes: number,
   seed: number,
 ): { batch: Buffer; recordCount: number; recordStarts: number[] } {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const parts: number[][] = [];
   let size = RECORDS_START;
   for (let index = 0; ; index++) {

@@ -1,7 +1,8 @@
+import * as sluiceBroker from '@sluice/broker';
+import { startSluiceBrokerBehindProxy } from '@sluice/test-support';
+import { startedForSuite } from '@sluice/test-support/vitest';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type InProcessBroker, startSluiceBroker } from '../../network/test/support/sluice-broker.js';
-import { TcpProxy } from '../../network/test/support/tcp-proxy.js';
+import { describe, expect, it } from 'vitest';
 import { BufferExhaustedError, Producer } from '../src/index.js';
 import { readTopicValues } from './read-topic.js';
 
@@ -11,23 +12,11 @@ import { readTopicValues } from './read-topic.js';
  * answers again, every message taken is delivered, and only those.
  */
 describe('a full buffer pool', () => {
-  let proxy: TcpProxy;
-  let broker: InProcessBroker;
-
-  beforeAll(async () => {
-    proxy = await TcpProxy.start();
-    broker = await startSluiceBroker({ 'advertised.listeners': `PLAINTEXT://127.0.0.1:${proxy.port}` });
-    proxy.setTarget('127.0.0.1', broker.broker.port);
-  });
-
-  afterAll(async () => {
-    await broker?.stop();
-    await proxy?.stop();
-  });
+  const broker = startedForSuite(() => startSluiceBrokerBehindProxy(sluiceBroker));
 
   it('makes send wait up to maxBlockMs, then fail with BufferExhaustedError; nothing taken is dropped', async () => {
     const producer = new Producer({
-      bootstrapServers: `127.0.0.1:${proxy.port}`,
+      bootstrapServers: `127.0.0.1:${broker.proxy.port}`,
       bufferMemoryBytes: 64 * 1024,
       batchSizeBytes: 8 * 1024,
       maxBlockMs: 400,
@@ -41,7 +30,7 @@ describe('a full buffer pool', () => {
     await producer.send({ topic, messages: [{ value: 'before', partition: 0 }] });
 
     // The broker goes quiet: connections are cut, new ones connect but nothing flows.
-    proxy.hold();
+    broker.proxy.hold();
     const value = (i: number) => `${i}:${'v'.repeat(200)}`;
     const settled: { index: number; outcome: 'sent' | 'refused'; accepted?: number }[] = [];
     const sends: Promise<unknown>[] = [];
@@ -77,7 +66,7 @@ describe('a full buffer pool', () => {
     expect(settled.filter((entry) => entry.outcome === 'sent')).toEqual([]);
 
     // Stop offering more, let the broker answer again, and wait for everything taken.
-    proxy.release();
+    broker.proxy.release();
     await Promise.all(sends);
     await producer.flush();
     await producer.close();

@@ -1,13 +1,13 @@
-import { pino } from 'pino';
-import { afterAll, describe, expect, it } from 'vitest';
+import * as sluiceBroker from '@sluice/broker';
 import {
   type BrokerProcess,
   removeDirectory,
   startBrokerProcess,
-  startSluiceBroker,
+  startSluiceBrokerBehindProxy,
   temporaryDirectory,
-} from '../../network/test/support/sluice-broker.js';
-import { TcpProxy } from '../../network/test/support/tcp-proxy.js';
+} from '@sluice/test-support';
+import { pino } from 'pino';
+import { afterAll, describe, expect, it } from 'vitest';
 import { Producer, partitionForKey, type RecordMetadata } from '../src/index.js';
 import { readTopicValues } from './read-topic.js';
 
@@ -95,8 +95,9 @@ describe('idempotent producer under faults', () => {
 
   it('neither loses, duplicates nor reorders acknowledged sends across broker kills and restarts', async () => {
     const dataDir = temporaryDirectory();
-    let broker: BrokerProcess = await startBrokerProcess(dataDir, 0, {
-      'num.partitions': String(PARTITIONS),
+    let broker: BrokerProcess = await startBrokerProcess({
+      dataDir,
+      settings: { 'num.partitions': String(PARTITIONS) },
     });
     const port = broker.port;
     cleanups.push(async () => {
@@ -122,7 +123,11 @@ describe('idempotent producer under faults', () => {
       const sentBefore = workload.sent();
       if (signal === 'SIGKILL') await broker.kill();
       else await broker.stop();
-      broker = await startBrokerProcess(dataDir, port, { 'num.partitions': String(PARTITIONS) });
+      broker = await startBrokerProcess({
+        dataDir,
+        port,
+        settings: { 'num.partitions': String(PARTITIONS) },
+      });
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(workload.sent()).toBeGreaterThan(sentBefore);
     }
@@ -134,16 +139,9 @@ describe('idempotent producer under faults', () => {
   });
 
   it('neither loses, duplicates nor reorders acknowledged sends while connections keep being cut', async () => {
-    const proxy = await TcpProxy.start();
-    const broker = await startSluiceBroker({
-      'num.partitions': String(PARTITIONS),
-      'advertised.listeners': `PLAINTEXT://127.0.0.1:${proxy.port}`,
-    });
-    proxy.setTarget('127.0.0.1', broker.broker.port);
-    cleanups.push(async () => {
-      await broker.stop();
-      await proxy.stop();
-    });
+    const broker = await startSluiceBrokerBehindProxy(sluiceBroker, { 'num.partitions': String(PARTITIONS) });
+    cleanups.push(() => broker.stop());
+    const { proxy } = broker;
     const producer = new Producer({
       bootstrapServers: `127.0.0.1:${proxy.port}`,
       requestTimeoutMs: 3_000,

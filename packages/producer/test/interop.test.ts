@@ -1,14 +1,9 @@
+import * as sluiceBroker from '@sluice/broker';
+import { kcat, kcatUnavailableReason, startMockCluster, startSluiceBroker } from '@sluice/test-support';
+import { describeOrSkip, describeWithMockCluster, startedForSuite } from '@sluice/test-support/vitest';
 import { Kafka, logLevel } from 'kafkajs';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  kcat,
-  kcatUnavailableReason,
-  type MockCluster,
-  mockClusterUnavailableReason,
-  startMockCluster,
-} from '../../network/test/support/librdkafka.js';
-import { type InProcessBroker, startSluiceBroker } from '../../network/test/support/sluice-broker.js';
+import { expect, it } from 'vitest';
 import { Producer, partitionForKey } from '../src/index.js';
 
 /**
@@ -56,86 +51,60 @@ function sampleMessages(count: number, tag: string) {
   }));
 }
 
-const kcatMissing = kcatUnavailableReason();
+describeOrSkip('kcat reads what the producer writes to a Sluice broker', kcatUnavailableReason(), () => {
+  const broker = startedForSuite(() => startSluiceBroker(sluiceBroker, { 'num.partitions': '4' }));
 
-describe.skipIf(kcatMissing !== null)(
-  `kcat reads what the producer writes to a Sluice broker${kcatMissing ? ` (skipped: ${kcatMissing})` : ''}`,
-  () => {
-    let broker: InProcessBroker;
-
-    beforeAll(async () => {
-      broker = await startSluiceBroker({ 'num.partitions': '4' });
-    });
-
-    afterAll(async () => {
-      await broker?.stop();
-    });
-
-    for (const compression of ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const) {
-      it(`every key, value, header and offset, ${compression}`, async () => {
-        const topic = `to-kcat-${compression}`;
-        const producer = new Producer({ bootstrapServers: broker.bootstrap, compression, logger });
-        const messages = sampleMessages(300, compression);
-        const results = await producer.send({ topic, messages });
-        await producer.close();
-        const read = await kcatRead(broker.bootstrap, topic);
-        expect(read).toHaveLength(messages.length);
-        const byPosition = new Map(
-          read.map((message) => [`${message.partition}/${message.offset}`, message]),
-        );
-        for (const [i, message] of messages.entries()) {
-          const got = byPosition.get(`${results[i].partition}/${results[i].offset}`)!;
-          expect(got.key).toBe(message.key);
-          expect(got.payload).toBe(message.value);
-          const headers = message.headers ? Object.entries(message.headers).flat() : undefined;
-          expect(got.headers).toEqual(headers);
-        }
-      });
-    }
-
-    it("puts keyed records on the partitions librdkafka's murmur2_random partitioner picks", async () => {
-      const topic = 'partitioned-by-kcat';
-      const keys = Array.from({ length: 200 }, (_, i) => `k${i}-${'x'.repeat(i % 17)}`);
-      // kcat creates the topic (4 partitions) and places each keyed message itself.
-      await kcat(
-        broker.bootstrap,
-        ['-P', '-t', topic, '-K', '\t', '-X', 'topic.partitioner=murmur2_random'],
-        keys.map((key) => `${key}\tfrom-kcat`).join('\n'),
-      );
-      const placedByKcat = new Map(
-        (await kcatRead(broker.bootstrap, topic)).map((message) => [message.key, message.partition]),
-      );
-      const producer = new Producer({ bootstrapServers: broker.bootstrap, logger });
-      const ours = await producer.send({
-        topic,
-        messages: keys.map((key) => ({ key, value: 'from-sluice' })),
-      });
+  for (const compression of ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const) {
+    it(`every key, value, header and offset, ${compression}`, async () => {
+      const topic = `to-kcat-${compression}`;
+      const producer = new Producer({ bootstrapServers: broker.bootstrap, compression, logger });
+      const messages = sampleMessages(300, compression);
+      const results = await producer.send({ topic, messages });
       await producer.close();
-      expect(new Set(placedByKcat.values()).size).toBe(4);
-      for (const [i, key] of keys.entries()) {
-        expect(placedByKcat.get(key)).toBe(partitionForKey(Buffer.from(key), 4));
-        expect(ours[i].partition).toBe(placedByKcat.get(key));
+      const read = await kcatRead(broker.bootstrap, topic);
+      expect(read).toHaveLength(messages.length);
+      const byPosition = new Map(read.map((message) => [`${message.partition}/${message.offset}`, message]));
+      for (const [i, message] of messages.entries()) {
+        const got = byPosition.get(`${results[i].partition}/${results[i].offset}`)!;
+        expect(got.key).toBe(message.key);
+        expect(got.payload).toBe(message.value);
+        const headers = message.headers ? Object.entries(message.headers).flat() : undefined;
+        expect(got.headers).toEqual(headers);
       }
     });
-  },
-);
+  }
 
-const mockMissing = mockClusterUnavailableReason();
-
-describe.skipIf(mockMissing !== null)(
-  `kcat and kafkajs read what the producer writes to librdkafka's mock cluster${mockMissing ? ` (skipped: ${mockMissing})` : ''}`,
-  () => {
-    let mock: MockCluster;
-
-    beforeAll(async () => {
-      // Metadata up to v4 for kafkajs; the producer works with the default v2 too (see the network tests).
-      mock = await startMockCluster(300, ['3:0:4']);
-    }, 300_000);
-
-    afterAll(async () => {
-      await mock?.stop();
+  it("puts keyed records on the partitions librdkafka's murmur2_random partitioner picks", async () => {
+    const topic = 'partitioned-by-kcat';
+    const keys = Array.from({ length: 200 }, (_, i) => `k${i}-${'x'.repeat(i % 17)}`);
+    // kcat creates the topic (4 partitions) and places each keyed message itself.
+    await kcat(
+      broker.bootstrap,
+      ['-P', '-t', topic, '-K', '\t', '-X', 'topic.partitioner=murmur2_random'],
+      keys.map((key) => `${key}\tfrom-kcat`).join('\n'),
+    );
+    const placedByKcat = new Map(
+      (await kcatRead(broker.bootstrap, topic)).map((message) => [message.key, message.partition]),
+    );
+    const producer = new Producer({ bootstrapServers: broker.bootstrap, logger });
+    const ours = await producer.send({
+      topic,
+      messages: keys.map((key) => ({ key, value: 'from-sluice' })),
     });
+    await producer.close();
+    expect(new Set(placedByKcat.values()).size).toBe(4);
+    for (const [i, key] of keys.entries()) {
+      expect(placedByKcat.get(key)).toBe(partitionForKey(Buffer.from(key), 4));
+      expect(ours[i].partition).toBe(placedByKcat.get(key));
+    }
+  });
+});
 
+// Metadata up to v4 for kafkajs; the producer works with the default v2 too (see the network tests).
+describeWithMockCluster(
+  "kcat and kafkajs read what the producer writes to librdkafka's mock cluster",
+  { lifetimeSeconds: 300, apiVersions: ['3:0:4'] },
+  (mock) => {
     it('kcat reads every compression, written by idempotent producers', async () => {
       const expected: { partition: number; offset: number; key: string | null; value: string | null }[] = [];
       for (const compression of ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const) {

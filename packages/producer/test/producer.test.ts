@@ -1,8 +1,9 @@
+import * as sluiceBroker from '@sluice/broker';
 import { KafkaError } from '@sluice/protocol';
+import { type InProcessBroker, startSluiceBroker } from '@sluice/test-support';
 import { unpack } from 'msgpackr';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type InProcessBroker, startSluiceBroker } from '../../network/test/support/sluice-broker.js';
 import {
   Producer,
   type ProducerOptions,
@@ -15,11 +16,11 @@ import { readTopic, readTopicBatches, readTopicValues } from './read-topic.js';
 const logger = pino({ level: process.env.SLUICE_TEST_LOG_LEVEL ?? 'silent' });
 
 describe('Producer against a Sluice broker', () => {
-  let broker: InProcessBroker;
+  let broker: InProcessBroker<sluiceBroker.Broker>;
   const producers: Producer<unknown, unknown>[] = [];
 
   beforeAll(async () => {
-    broker = await startSluiceBroker({ 'num.partitions': '3', 'message.max.bytes': '20000' });
+    broker = await startSluiceBroker(sluiceBroker, { 'num.partitions': '3', 'message.max.bytes': '20000' });
   });
 
   afterAll(async () => {

@@ -17,6 +17,7 @@ import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { crc32 as crc32Ieee } from 'node:zlib';
+import { median, seededRandom } from '@sluice/test-support';
 import {
   type CompressionName,
   crc32c,
@@ -51,21 +52,9 @@ function write(line = ''): void {
   process.stdout.write(`${line}\n`);
 }
 
-/** mulberry32: a small seeded generator, so that every run measures the same bytes. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** 100-byte values that look like log lines or JSON: words and digits, compressible about 2-4x. */
 function recordValues(count: number, seed: number): Buffer[] {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const words = ['user', 'order', 'status', 'ok', 'payment', 'id', 'region', 'eu-west', '"ts":', 'retry'];
   return Array.from({ length: count }, () => {
     const value = Buffer.alloc(RECORD_VALUE_BYTES, 0x20);
@@ -99,12 +88,6 @@ async function measure(testCase: Case): Promise<number> {
     elapsedMs = performance.now() - start;
   } while (elapsedMs < CASE_MS);
   return elapsedMs / 1000 / runs;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 function formatRate(value: number): string {

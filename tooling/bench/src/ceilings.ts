@@ -1,15 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '@sluice/test-support';
 import { runDriver, startDriver } from './driver-process.js';
-import {
-  freePort,
-  removeTrackedDirectory,
-  runProcess,
-  sleep,
-  startProcess,
-  trackDirectory,
-} from './processes.js';
+import { removeTrackedDirectory, runProcess, sleep, startProcess, trackDirectory } from './processes.js';
 import type { RawCeilingResult } from './raw-ceilings.js';
 
 /** Seconds iperf3 sends for. */

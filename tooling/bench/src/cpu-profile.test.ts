@@ -23,11 +23,11 @@ describe('CPU profile summaries', () => {
     expect(summary.totalMs).toBeGreaterThanOrEqual(summary.top[0].selfMs);
   });
 
-  it("picks the main thread's profile when a process with a worker thread wrote one per thread", () => {
+  it("picks the main thread's profile when a longer-lived worker thread wrote one too", () => {
     const threads = join(directory, 'threads');
     const program = `
       const { Worker } = require('node:worker_threads');
-      new Worker('setTimeout(() => {}, 50)', { eval: true });
+      new Worker('setTimeout(() => {}, 900)', { eval: true }); // outlives the main thread's work
       function mainThreadWork() { let x = 0; const end = Date.now() + 300; while (Date.now() < end) x += Math.sqrt(x + 1); return x; }
       mainThreadWork();
     `;

@@ -75,21 +75,18 @@ export function summarizeCpuProfileFile(path: string, limit = 15): ProfileSummar
 }
 
 /**
- * The main thread's profile among those one process wrote into `directory` (node --cpu-prof writes one per
- * thread): the one with the most samples. Null when there is none.
+ * The main thread's profile among those one process wrote into `directory`: node --cpu-prof writes one per
+ * thread, named `CPU.<date>.<time>.<pid>.<thread id>.<sequence>.cpuprofile`, and the main thread is thread 0
+ * (a loader-hooks worker, such as tsx's, lives as long as the main thread, so sample counts cannot tell them
+ * apart). Null when there is none.
  */
 export function mainThreadProfile(directory: string): string | null {
-  let best: { path: string; samples: number } | null = null;
   let names: string[];
   try {
     names = readdirSync(directory).filter((name) => name.endsWith('.cpuprofile'));
   } catch {
     return null;
   }
-  for (const name of names) {
-    const path = join(directory, name);
-    const samples = (JSON.parse(readFileSync(path, 'utf8')) as CpuProfile).samples.length;
-    if (!best || samples > best.samples) best = { path, samples };
-  }
-  return best?.path ?? null;
+  const main = names.find((name) => name.split('.')[4] === '0');
+  return main === undefined ? null : join(directory, main);
 }

@@ -10,13 +10,14 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { LIBRDKAFKA_TOOLS_DIRECTORY, rdkafkaPerformancePath } from '@sluice/test-support';
 import { measureCeilings } from './ceilings.js';
 import { mainThreadProfile, summarizeCpuProfileFile } from './cpu-profile.js';
 import { type DebianProgram, installMissing, PROGRAMS, programInstalled } from './debian.js';
 import { currentLoad, debianPackageVersion, describeMachine } from './machine.js';
 import { type BenchOptions, parseOptions, rerunCommand, USAGE } from './options.js';
 import { stopAllStarted } from './processes.js';
-import { DEFAULT_TOOLS_DIR, librdkafkaVersion, rdkafkaPerformance } from './rdkafka-performance.js';
+import { librdkafkaVersion } from './rdkafka-performance.js';
 import { renderMarkdownReport } from './report/markdown-report.js';
 import { ceilingTable, latencyTable, targetTable, throughputTable } from './report/summary-tables.js';
 import { renderSvgChart } from './report/svg-chart.js';
@@ -165,7 +166,11 @@ function formatCount(value: number): string {
 }
 
 async function main(): Promise<void> {
-  const parsed = parseOptions(process.argv.slice(2), join(PACKAGE_DIR, 'results'), DEFAULT_TOOLS_DIR);
+  const parsed = parseOptions(
+    process.argv.slice(2),
+    join(PACKAGE_DIR, 'results'),
+    LIBRDKAFKA_TOOLS_DIRECTORY,
+  );
   if (parsed === 'help') {
     write(USAGE);
     return;
@@ -207,7 +212,7 @@ async function main(): Promise<void> {
   write(`rerun: ${report.rerun}`);
   await prepareSystems(options, report);
   const rdkafkaBinary = report.systems.some((system) => system.id === 'sluice-rdkafka' && !system.skipped)
-    ? rdkafkaPerformance(options.toolsDir)
+    ? rdkafkaPerformancePath(options.toolsDir)
     : null;
   Object.assign(report.tools, {
     node: machine.node,

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
+import { runCommand } from '@sluice/test-support';
 
 /**
  * The processes this harness started, and nothing else: every server and driver is spawned through here,
@@ -126,48 +126,30 @@ export interface RunResult {
   readonly stderr: string;
 }
 
-/** Runs a command to completion (killed after `timeoutMs`), collecting its output. */
+/**
+ * Runs a command to completion (stopped after `timeoutMs`), collecting its output as text; a command that
+ * cannot start gives code -1 and the error on stderr.
+ */
 export async function runProcess(
   command: string,
   args: readonly string[],
   timeoutMs = 600_000,
   env?: NodeJS.ProcessEnv,
 ): Promise<RunResult> {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => {
-    stdout += chunk;
-  });
-  child.stderr.on('data', (chunk) => {
-    stderr += chunk;
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const code = await new Promise<number | string>((resolve) => {
-    child.on('error', (error) => {
-      stderr += String(error);
-      resolve(-1);
-    });
-    child.on('close', (exitCode, signal) => resolve(exitCode ?? signal ?? -1));
-  });
-  clearTimeout(timer);
-  return { code, stdout, stderr };
+  try {
+    const result = await runCommand(command, args, { timeoutMs, env });
+    return {
+      code: result.code ?? result.signal ?? -1,
+      stdout: result.stdout.toString(),
+      stderr: result.stderr,
+    };
+  } catch (error) {
+    return { code: -1, stdout: '', stderr: String(error) };
+  }
 }
 
 export async function commandExists(command: string): Promise<boolean> {
   return (await runProcess('sh', ['-c', `command -v ${command}`])).code === 0;
-}
-
-/** A TCP port on 127.0.0.1 free right now (the OS picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 export function sleep(ms: number): Promise<void> {

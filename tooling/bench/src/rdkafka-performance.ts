@@ -1,53 +1,20 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { percentile, runRdkafkaPerformance } from '@sluice/test-support';
 import { runProcess, sleep, startProcess } from './processes.js';
-import { percentile } from './statistics.js';
 import type { LatencyResult, PacedResult, ThroughputResult } from './workloads.js';
-
-/** The repository's shared tools: ../shared/tools beside the repository root. */
-const BUILD_SCRIPT = fileURLToPath(
-  new URL('../../../../shared/tools/build-librdkafka-tools', import.meta.url),
-);
-export const DEFAULT_TOOLS_DIR = join(tmpdir(), 'sluice-librdkafka-tools');
 
 /** The producer settings rdkafka_performance gets in the throughput runs (acks=1, as the Sluice client). */
 export const RDKAFKA_THROUGHPUT_PRODUCER = ['acks=1', 'linger.ms=5', 'batch.size=1000000'] as const;
 export const RDKAFKA_LATENCY_PRODUCER = ['acks=1', 'linger.ms=0', 'socket.nagle.disable=true'] as const;
-export const RDKAFKA_CONSUMER = ['fetch.max.bytes=52428800', 'max.partition.fetch.bytes=10485760'] as const;
-
-/** librdkafka's rdkafka_performance (built from Debian's librdkafka-dev examples when missing). */
-export function rdkafkaPerformance(toolsDir = DEFAULT_TOOLS_DIR): string {
-  const binary = join(toolsDir, 'rdkafka_performance');
-  if (!existsSync(binary))
-    execFileSync(BUILD_SCRIPT, [toolsDir], { stdio: ['ignore', 'inherit', 'inherit'] });
-  return binary;
-}
+/** librdkafka's fetch defaults, as Kafka's (fetch.max.bytes 50 MiB, max.partition.fetch.bytes 1 MiB), written out. */
+export const RDKAFKA_CONSUMER = ['fetch.max.bytes=52428800', 'max.partition.fetch.bytes=1048576'] as const;
 
 /** librdkafka's version, as kcat (linked against the same Debian library) reports it. */
 export function librdkafkaVersion(): string {
   const output = execFileSync('kcat', ['-V'], { encoding: 'utf8' });
   return output.match(/librdkafka ([\d.]+)/)?.[1] ?? 'unknown';
-}
-
-/** The last statistics row that `rdkafka_performance -u` printed: { column: value }. */
-export function lastStatisticsRow(text: string): Record<string, number> {
-  const lines = text.split('\n').filter((line) => line.startsWith('|'));
-  const header = lines.find((line) => line.includes('elapsed'));
-  const rows = lines.filter((line) => !line.includes('elapsed'));
-  if (!header || rows.length === 0)
-    throw new Error(`no statistics in rdkafka_performance output:\n${text.slice(-2000)}`);
-  const names = header
-    .split('|')
-    .map((cell) => cell.trim())
-    .filter(Boolean);
-  const cells = rows[rows.length - 1]
-    .split('|')
-    .map((cell) => cell.trim())
-    .filter(Boolean);
-  return Object.fromEntries(names.map((name, i) => [name, Number(cells[i])]));
 }
 
 function settings(list: readonly string[]): string[] {
@@ -81,9 +48,7 @@ export async function rdkafkaProduce(
     '-c',
     String(count),
   ];
-  const result = await runProcess(binary, [...args, ...settings(RDKAFKA_THROUGHPUT_PRODUCER), '-u', '-q']);
-  if (result.code !== 0) throw new Error(`rdkafka_performance -P failed: ${result.stderr.slice(-2000)}`);
-  const row = lastStatisticsRow(result.stdout + result.stderr);
+  const row = await runRdkafkaPerformance(binary, [...args, ...settings(RDKAFKA_THROUGHPUT_PRODUCER)]);
   if (row.dr !== count) throw new Error(`rdkafka_performance delivered ${row.dr} of ${count} records`);
   return { records: row.dr, bytes: row.dr * recordBytes, elapsedMs: row.elapsed };
 }
@@ -96,9 +61,7 @@ export async function rdkafkaConsume(
   recordBytes: number,
 ): Promise<ThroughputResult> {
   const args = ['-C', '-t', topic, '-p', '0', '-b', bootstrap, '-o', 'beginning', '-c', String(count)];
-  const result = await runProcess(binary, [...args, ...settings(RDKAFKA_CONSUMER), '-u', '-q']);
-  if (result.code !== 0) throw new Error(`rdkafka_performance -C failed: ${result.stderr.slice(-2000)}`);
-  const row = lastStatisticsRow(result.stdout + result.stderr);
+  const row = await runRdkafkaPerformance(binary, [...args, ...settings(RDKAFKA_CONSUMER)]);
   if (row.msgs !== count) throw new Error(`rdkafka_performance read ${row.msgs} of ${count} records`);
   return { records: row.msgs, bytes: row.bytes ?? row.msgs * recordBytes, elapsedMs: row.elapsed };
 }

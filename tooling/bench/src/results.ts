@@ -1,8 +1,8 @@
+import { type Summary, summarize } from '@sluice/test-support';
 import type { CeilingSample } from './ceilings.js';
 import type { ProfileSummary } from './cpu-profile.js';
 import type { Machine } from './machine.js';
 import type { SystemId } from './options.js';
-import { type Summary, summarize } from './statistics.js';
 import type { LatencyResult, PacedResult, ThroughputResult } from './workloads.js';
 
 /** One latency run: what the pacer achieved and what the consumer saw. */

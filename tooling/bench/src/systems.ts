@@ -22,7 +22,7 @@ export const SYSTEMS: Record<SystemId, SystemDescription> = {
     clientPackage: null,
     driver: 'sluice',
     settings:
-      'one broker, topic with 1 partition; producer acks=1 (idempotence off), linger.ms 5, batch.size 1,000,000 for throughput, linger.ms 0 for latency; consumer assign mode, eachBatch, max.partition.fetch.bytes 10 MiB',
+      'one broker, topic with 1 partition; producer acks=1 (idempotence off), linger.ms 5, batch.size 1,000,000 for throughput, linger.ms 0 for latency; consumer assign mode, eachBatch, max.partition.fetch.bytes 1 MiB (the Kafka default)',
     durability:
       'acks=1: the broker answers once the batch is appended to the partition log, i.e. written to the OS page cache; no fsync per write (default flush policy, as Kafka). A broker crash loses nothing acknowledged; a machine crash can lose what the OS had not flushed yet.',
   },
@@ -33,7 +33,7 @@ export const SYSTEMS: Record<SystemId, SystemDescription> = {
     clientPackage: null,
     driver: 'rdkafka_performance',
     settings:
-      'the same broker setup; rdkafka_performance -P acks=1 linger.ms=5 batch.size=1000000 (latency: linger.ms=0, -r RATE -l); -C fetch.max.bytes 50 MiB, max.partition.fetch.bytes 10 MiB',
+      'the same broker setup; rdkafka_performance -P acks=1 linger.ms=5 batch.size=1000000 (latency: kcat -P with linger.ms=0, paced by the harness, and rdkafka_performance -C -l); -C with the librdkafka fetch defaults (fetch.max.bytes 50 MiB, max.partition.fetch.bytes 1 MiB)',
     durability: 'as Sluice (own client): acks=1, written to the page cache, the OS flushes.',
   },
   rabbitmq: {

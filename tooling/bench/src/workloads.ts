@@ -1,6 +1,6 @@
+import { percentile } from '@sluice/test-support';
 import type { ClientDriver } from './drivers/client-driver.js';
 import { LATENCY_STAMP_BYTES, readStamp, stampedValue } from './payload.js';
-import { percentile } from './statistics.js';
 
 /** Records per send call in the throughput runs (one publish batch, pipeline or produce call). */
 export const RECORDS_PER_SEND = 1_000;

@@ -43,6 +43,34 @@ describe('broker config', () => {
     expect(() => resolve({ 'socket.request.max.bytes': '99999999999' })).toThrow(ConfigError);
   });
 
+  it('takes log.cleanup.policy in either order, and refuses what the log would refuse, naming the key', () => {
+    expect(resolve({ 'log.cleanup.policy': 'delete,compact' }).logCleanupPolicy).toBe('compact,delete');
+    expect(resolve({ 'log.cleanup.policy': 'compact' }).logCleanupPolicy).toBe('compact');
+    for (const [key, value] of [
+      ['log.cleanup.policy', 'foo'],
+      ['log.cleanup.policy', ''],
+      ['log.cleanup.policy', 'delete,delete,nothing'],
+      ['log.index.size.max.bytes', '5'],
+      ['log.index.size.max.bytes', String(2 ** 30)],
+      ['message.max.bytes', String(2 ** 30)],
+    ]) {
+      expect(() => resolve({ [key]: value }), `${key}=${value}`).toThrow(
+        expect.objectContaining({ name: 'ConfigError', key, message: expect.stringContaining(key) }),
+      );
+    }
+  });
+
+  it('refuses a log level pino does not have, naming where it came from', () => {
+    expect(parseCliOptions(['--log-level', 'warn']).logLevel).toBe('warn');
+    expect(parseCliOptions([], { SLUICE_LOG_LEVEL: 'debug' }).logLevel).toBe('debug');
+    expect(() => parseCliOptions(['--log-level', 'loud'])).toThrow(
+      expect.objectContaining({ key: '--log-level', message: expect.stringContaining('"loud"') }),
+    );
+    expect(() => parseCliOptions([], { SLUICE_LOG_LEVEL: 'verbose' })).toThrow(
+      expect.objectContaining({ key: 'SLUICE_LOG_LEVEL' }),
+    );
+  });
+
   it('takes the command line: file, then flags, then --set', () => {
     const options = parseCliOptions([
       '--port',

@@ -1,5 +1,6 @@
-import { Consumer, type ConsumerOptions, deserializers, type TopicPartition } from '../../src/index.js';
+import { Consumer, type ConsumerOptions, type TopicPartition } from '../../src/index.js';
 import { testLogger } from './group-targets.js';
+import { QUICK_MEMBER_OPTIONS } from './quick-member-options.js';
 
 /** One record as a member processed it. */
 export interface Processed {
@@ -45,13 +46,7 @@ export class InProcessMember {
     this.consumer = new Consumer<string, string>({
       bootstrapServers: bootstrap,
       groupId: 'group',
-      autoOffsetReset: 'earliest',
-      keyDeserializer: deserializers.string,
-      valueDeserializer: deserializers.string,
-      sessionTimeoutMs: 6_000,
-      heartbeatIntervalMs: 300,
-      autoCommitIntervalMs: 200,
-      fetchMaxWaitMs: 100,
+      ...QUICK_MEMBER_OPTIONS,
       retryBackoffMs: 50,
       retryBackoffMaxMs: 300,
       reconnectBackoffMs: 50,

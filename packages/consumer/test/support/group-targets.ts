@@ -1,13 +1,10 @@
+import * as sluiceBroker from '@sluice/broker';
 import { Cluster, networkOptionTable, resolveOptions } from '@sluice/network';
 import { Producer } from '@sluice/producer';
 import { Apis } from '@sluice/protocol';
+import { mockClusterUnavailableReason, startMockCluster, startSluiceBroker } from '@sluice/test-support';
+import { describeOrSkip, startedForSuite } from '@sluice/test-support/vitest';
 import { pino } from 'pino';
-import {
-  type MockCluster,
-  mockClusterUnavailableReason,
-  startMockCluster,
-} from '../../../network/test/support/librdkafka.js';
-import { type InProcessBroker, startSluiceBroker } from '../../../network/test/support/sluice-broker.js';
 
 /**
  * Where group tests run: a Sluice broker in this process (whose group coordinator is under test together
@@ -32,7 +29,7 @@ export const FAST_GROUP_SETTINGS: Record<string, string> = {
 };
 
 export async function sluiceTarget(settings: Record<string, string> = {}): Promise<GroupTarget> {
-  const broker: InProcessBroker = await startSluiceBroker({ ...FAST_GROUP_SETTINGS, ...settings });
+  const broker = await startSluiceBroker(sluiceBroker, { ...FAST_GROUP_SETTINGS, ...settings });
   return {
     name: 'sluice',
     bootstrap: broker.bootstrap,
@@ -42,7 +39,7 @@ export async function sluiceTarget(settings: Record<string, string> = {}): Promi
 }
 
 export async function mockTarget(): Promise<GroupTarget> {
-  const mock: MockCluster = await startMockCluster(3_600);
+  const mock = await startMockCluster(3_600);
   return {
     name: 'mock',
     bootstrap: mock.bootstrap,
@@ -62,6 +59,30 @@ export function groupTargetNames(): ('sluice' | 'mock')[] {
 
 export function startTarget(name: 'sluice' | 'mock'): Promise<GroupTarget> {
   return name === 'sluice' ? sluiceTarget() : mockTarget();
+}
+
+/** How long a target may take to start: the mock cluster may be built first. */
+const TARGET_START_TIMEOUT_MS = 300_000;
+
+/**
+ * One describe block per target of groupTargetNames(), named "<title> against a Sluice broker" or "...
+ * against librdkafka's mock cluster", with its target started before the block's tests and stopped after
+ * them; skipped, saying why, when `skipReason` is not null.
+ */
+export function describeEachTarget(
+  title: string,
+  body: (target: GroupTarget, name: 'sluice' | 'mock') => void,
+  skipReason: string | null = null,
+): void {
+  for (const name of groupTargetNames()) {
+    const where = name === 'sluice' ? 'a Sluice broker' : "librdkafka's mock cluster";
+    describeOrSkip(`${title} against ${where}`, skipReason, () =>
+      body(
+        startedForSuite(() => startTarget(name), { timeoutMs: TARGET_START_TIMEOUT_MS }),
+        name,
+      ),
+    );
+  }
 }
 
 async function createTopic(

@@ -5,7 +5,8 @@
  * handler call as a JSON line on stdout: { value, topic, attempt, t }.
  */
 import { pino } from 'pino';
-import { Consumer, deserializers } from '../../src/index.js';
+import { Consumer } from '../../src/index.js';
+import { QUICK_MEMBER_OPTIONS } from './quick-member-options.js';
 
 const { bootstrap, groupId, topic, retryTopics, deadLetterTopic } = JSON.parse(
   process.env.SLUICE_RETRY_MEMBER ?? '{}',
@@ -21,13 +22,7 @@ const crash = process.env.SLUICE_CRASH_AFTER_REPUBLISH === '1';
 const consumer = new Consumer<string, string>({
   bootstrapServers: bootstrap,
   groupId,
-  autoOffsetReset: 'earliest',
-  keyDeserializer: deserializers.string,
-  valueDeserializer: deserializers.string,
-  sessionTimeoutMs: 6_000,
-  heartbeatIntervalMs: 300,
-  autoCommitIntervalMs: 200,
-  fetchMaxWaitMs: 100,
+  ...QUICK_MEMBER_OPTIONS,
   retry: {
     topics: retryTopics,
     delaysMs: [300, 300],

@@ -1,7 +1,7 @@
 import { ErrorCode, KafkaError } from '@sluice/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeAssignment, encodeAssignment } from './consumer-protocol.js';
-import type { JoinGroupInput } from './group-coordinator.js';
+import type { JoinGroupInput, OffsetCommitInput } from './group-coordinator.js';
 import type { JoinGroupResult } from './group-member.js';
 import {
   consumerProtocols,
@@ -21,6 +21,31 @@ let harness: Harness;
 afterEach(() => {
   harness?.coordinator.shutdown();
 });
+
+/** A Heartbeat to group "group" from `memberId` of `generationId` (with `groupInstanceId` for a static member). */
+function sendHeartbeat(memberId: string, generationId: number, groupInstanceId: string | null = null) {
+  return harness.coordinator.heartbeat({ groupId: 'group', generationId, memberId, groupInstanceId });
+}
+
+/**
+ * An OffsetCommit to group "group" from `memberId` of `generationId` (-1 and '' for a commit from outside
+ * group management), kept `retentionTimeMs` (-1: the broker's retention).
+ */
+function commitGroupOffsets(
+  generationId: number,
+  memberId: string,
+  offsets: OffsetCommitInput['offsets'],
+  retentionTimeMs = -1,
+) {
+  return harness.coordinator.commitOffsets({
+    groupId: 'group',
+    generationId,
+    memberId,
+    groupInstanceId: null,
+    retentionTimeMs,
+    offsets,
+  });
+}
 
 /**
  * JoinGroup through the MEMBER_ID_REQUIRED handshake. Resolves once the member is in the join round, with
@@ -245,13 +270,7 @@ describe('GroupCoordinator membership', () => {
     harness = await startHarness();
     const { joined, generationId } = await stableGroup(1);
     const member = joined[0];
-    const heartbeat = (generation: number) =>
-      harness.coordinator.heartbeat({
-        groupId: 'group',
-        generationId: generation,
-        memberId: member.memberId,
-        groupInstanceId: null,
-      });
+    const heartbeat = (generation: number) => sendHeartbeat(member.memberId, generation);
     expect(heartbeat(generationId)).toBe(ErrorCode.NONE);
     const newcomer = (await join({ clientId: 'newcomer' })).result;
     expect(harness.coordinator.group('group')?.state).toBe('PreparingRebalance');
@@ -262,14 +281,7 @@ describe('GroupCoordinator membership', () => {
     expect(other.generationId).toBe(generationId + 1);
     expect(heartbeat(generationId)).toBe(ErrorCode.ILLEGAL_GENERATION);
     expect(heartbeat(generationId + 1)).toBe(ErrorCode.NONE);
-    expect(
-      harness.coordinator.heartbeat({
-        groupId: 'group',
-        generationId: 2,
-        memberId: 'nobody',
-        groupInstanceId: null,
-      }),
-    ).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
+    expect(sendHeartbeat('nobody', 2)).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
   });
 
   it('removes a member whose heartbeats stop for session.timeout.ms and rebalances the others', async () => {
@@ -278,14 +290,7 @@ describe('GroupCoordinator membership', () => {
     const [alive, silent] = joined;
     for (let elapsedMs = 0; elapsedMs < 5_000; elapsedMs += 1_000) {
       await harness.clock.advance(1_000);
-      expect(
-        harness.coordinator.heartbeat({
-          groupId: 'group',
-          generationId,
-          memberId: alive.memberId,
-          groupInstanceId: null,
-        }),
-      ).toBe(ErrorCode.NONE);
+      expect(sendHeartbeat(alive.memberId, generationId)).toBe(ErrorCode.NONE);
     }
     expect(harness.coordinator.group('group')?.has(silent.memberId)).toBe(true);
     await harness.clock.advance(1_500);
@@ -310,12 +315,7 @@ describe('GroupCoordinator membership', () => {
     expect(await hasSettled(rejoined)).toBe(false);
     // The third keeps heartbeating (REBALANCE_IN_PROGRESS) but never rejoins.
     await harness.clock.advance(5_000);
-    harness.coordinator.heartbeat({
-      groupId: 'group',
-      generationId: 1,
-      memberId: third.memberId,
-      groupInstanceId: null,
-    });
+    sendHeartbeat(third.memberId, 1);
     await harness.clock.advance(5_000);
     const result = await rejoined;
     expect(result.errorCode).toBe(ErrorCode.NONE);
@@ -456,23 +456,9 @@ describe('GroupCoordinator static membership', () => {
     });
     expect(resynced.assignment).toEqual(synced[0].assignment);
     // The other member saw nothing.
-    expect(
-      harness.coordinator.heartbeat({
-        groupId: 'group',
-        generationId: generationBefore,
-        memberId: b.memberId,
-        groupInstanceId: 'instance-b',
-      }),
-    ).toBe(ErrorCode.NONE);
+    expect(sendHeartbeat(b.memberId, generationBefore, 'instance-b')).toBe(ErrorCode.NONE);
     // The old incarnation is fenced.
-    expect(
-      harness.coordinator.heartbeat({
-        groupId: 'group',
-        generationId: generationBefore,
-        memberId: a.memberId,
-        groupInstanceId: 'instance-a',
-      }),
-    ).toBe(ErrorCode.FENCED_INSTANCE_ID);
+    expect(sendHeartbeat(a.memberId, generationBefore, 'instance-a')).toBe(ErrorCode.FENCED_INSTANCE_ID);
     // And the new member id is stored, so that it survives a restart of the coordinator.
     const last = harness.storage.allRecords().at(-1);
     expect(last?.type === 'group-metadata' && last.value?.members.map((member) => member.memberId)).toContain(
@@ -486,12 +472,7 @@ describe('GroupCoordinator static membership', () => {
     const [a, b] = joined;
     for (let i = 0; i < 7; i++) {
       await harness.clock.advance(1_000);
-      harness.coordinator.heartbeat({
-        groupId: 'group',
-        generationId: 1,
-        memberId: b.memberId,
-        groupInstanceId: 'instance-b',
-      });
+      sendHeartbeat(b.memberId, 1, 'instance-b');
     }
     const group = harness.coordinator.group('group')!;
     expect(group.has(a.memberId)).toBe(false);
@@ -627,14 +608,7 @@ describe('GroupCoordinator offsets', () => {
     ).toBe(42n);
     expect(harness.coordinator.fetchOffsets('simple', null).offsets[0].offset).toBe(7n);
     for (const member of joined) {
-      expect(
-        harness.coordinator.heartbeat({
-          groupId: 'group',
-          generationId,
-          memberId: member.memberId,
-          groupInstanceId: null,
-        }),
-      ).toBe(ErrorCode.NONE);
+      expect(sendHeartbeat(member.memberId, generationId)).toBe(ErrorCode.NONE);
     }
     const resynced = await harness.coordinator.syncGroup({
       groupId: 'group',
@@ -689,23 +663,13 @@ describe('GroupCoordinator offset retention', () => {
   it('expires the offsets of an Empty group offsets.retention.minutes after it became empty, then the group', async () => {
     harness = await startHarness({ offsetsRetentionMs: 60_000 });
     const { joined, generationId } = await stableGroup(1);
-    await harness.coordinator.commitOffsets({
-      groupId: 'group',
-      generationId,
-      memberId: joined[0].memberId,
-      groupInstanceId: null,
-      retentionTimeMs: -1,
-      offsets: [{ topic: 'orders', partition: 0, offset: 10n, leaderEpoch: -1, metadata: null }],
-    });
+    await commitGroupOffsets(generationId, joined[0].memberId, [
+      { topic: 'orders', partition: 0, offset: 10n, leaderEpoch: -1, metadata: null },
+    ]);
     // Active for longer than the retention: nothing expires while the group is in use.
     for (let i = 0; i < 60; i++) {
       await harness.clock.advance(2_000);
-      harness.coordinator.heartbeat({
-        groupId: 'group',
-        generationId,
-        memberId: joined[0].memberId,
-        groupInstanceId: null,
-      });
+      sendHeartbeat(joined[0].memberId, generationId);
     }
     expect(await harness.coordinator.expireOffsets()).toBe(0);
     await harness.coordinator.leaveGroup({
@@ -729,25 +693,13 @@ describe('GroupCoordinator offset retention', () => {
   it('expires offsets of topics a Stable consumer group no longer subscribes to, keeping subscribed ones', async () => {
     harness = await startHarness({ offsetsRetentionMs: 60_000 });
     const { joined, generationId } = await stableGroup(1);
-    await harness.coordinator.commitOffsets({
-      groupId: 'group',
-      generationId,
-      memberId: joined[0].memberId,
-      groupInstanceId: null,
-      retentionTimeMs: -1,
-      offsets: [
-        { topic: 'orders', partition: 0, offset: 10n, leaderEpoch: -1, metadata: null },
-        { topic: 'old-topic', partition: 0, offset: 3n, leaderEpoch: -1, metadata: null },
-      ],
-    });
+    await commitGroupOffsets(generationId, joined[0].memberId, [
+      { topic: 'orders', partition: 0, offset: 10n, leaderEpoch: -1, metadata: null },
+      { topic: 'old-topic', partition: 0, offset: 3n, leaderEpoch: -1, metadata: null },
+    ]);
     for (let i = 0; i < 31; i++) {
       await harness.clock.advance(2_000);
-      harness.coordinator.heartbeat({
-        groupId: 'group',
-        generationId,
-        memberId: joined[0].memberId,
-        groupInstanceId: null,
-      });
+      sendHeartbeat(joined[0].memberId, generationId);
     }
     expect(await harness.coordinator.expireOffsets()).toBe(1);
     expect(harness.coordinator.fetchOffsets('group', null).offsets.map((offset) => offset.topic)).toEqual([
@@ -757,14 +709,12 @@ describe('GroupCoordinator offset retention', () => {
 
   it('expires an offset committed with an explicit retention time at that time', async () => {
     harness = await startHarness({ offsetsRetentionMs: 3_600_000 });
-    await harness.coordinator.commitOffsets({
-      groupId: 'group',
-      generationId: -1,
-      memberId: '',
-      groupInstanceId: null,
-      retentionTimeMs: 5_000,
-      offsets: [{ topic: 'orders', partition: 0, offset: 10n, leaderEpoch: -1, metadata: null }],
-    });
+    await commitGroupOffsets(
+      -1,
+      '',
+      [{ topic: 'orders', partition: 0, offset: 10n, leaderEpoch: -1, metadata: null }],
+      5_000,
+    );
     const stored = harness.storage.allRecords()[0];
     expect(stored.type === 'offset-commit' && stored.value?.expireTimestampMs).toBe(START_WALL_MS + 5_000);
     await harness.clock.advance(5_000);
@@ -773,14 +723,9 @@ describe('GroupCoordinator offset retention', () => {
 
   it('runs expiry every offsets.retention.check.interval.ms on its own', async () => {
     harness = await startHarness({ offsetsRetentionMs: 1_000, offsetsRetentionCheckIntervalMs: 10_000 });
-    await harness.coordinator.commitOffsets({
-      groupId: 'group',
-      generationId: -1,
-      memberId: '',
-      groupInstanceId: null,
-      retentionTimeMs: -1,
-      offsets: [{ topic: 'orders', partition: 0, offset: 10n, leaderEpoch: -1, metadata: null }],
-    });
+    await commitGroupOffsets(-1, '', [
+      { topic: 'orders', partition: 0, offset: 10n, leaderEpoch: -1, metadata: null },
+    ]);
     await harness.clock.advance(9_000);
     expect(harness.coordinator.group('group')).toBeDefined();
     await harness.clock.advance(1_000);
@@ -841,17 +786,10 @@ describe('GroupCoordinator admin requests', () => {
   it('refuses to delete offsets of a topic the group is subscribed to, and deletes the others', async () => {
     harness = await startHarness();
     const { joined, generationId } = await stableGroup(1);
-    await harness.coordinator.commitOffsets({
-      groupId: 'group',
-      generationId,
-      memberId: joined[0].memberId,
-      groupInstanceId: null,
-      retentionTimeMs: -1,
-      offsets: [
-        { topic: 'orders', partition: 0, offset: 10n, leaderEpoch: -1, metadata: null },
-        { topic: 'archive', partition: 0, offset: 3n, leaderEpoch: -1, metadata: null },
-      ],
-    });
+    await commitGroupOffsets(generationId, joined[0].memberId, [
+      { topic: 'orders', partition: 0, offset: 10n, leaderEpoch: -1, metadata: null },
+      { topic: 'archive', partition: 0, offset: 3n, leaderEpoch: -1, metadata: null },
+    ]);
     const result = await harness.coordinator.deleteOffsets('group', [
       { topic: 'orders', partition: 0 },
       { topic: 'archive', partition: 0 },

@@ -1,4 +1,5 @@
 import { ErrorCode, KafkaError } from '@sluice/protocol';
+import { seededRandom } from '@sluice/test-support';
 import { describe, expect, it } from 'vitest';
 import { decodeAssignment, encodeAssignment } from './consumer-protocol.js';
 import type { JoinGroupResult } from './group-member.js';
@@ -20,18 +21,6 @@ const STEPS = 500;
 const SESSION_TIMEOUT_MS = 6_000;
 const REBALANCE_TIMEOUT_MS = 5_000;
 const HEARTBEAT_INTERVAL_MS = 1_000;
-
-/** mulberry32: a small seeded generator, so that a failing run replays exactly. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Phase = 'down' | 'idle' | 'joining' | 'syncing' | 'stable';
 
@@ -428,7 +417,7 @@ describe('group coordinator simulation', () => {
   for (const seed of seeds) {
     it(`keeps its invariants while members come and go (seed ${seed})`, async () => {
       const harness = await startHarness({ groupInitialRebalanceDelayMs: 200 });
-      const simulation = new Simulation(harness, random(seed));
+      const simulation = new Simulation(harness, seededRandom(seed));
       try {
         for (let step = 0; step < STEPS; step++) {
           await simulation.step();

@@ -1,5 +1,7 @@
+import { runCommand } from '@sluice/test-support';
+import { describeWithMockCluster } from '@sluice/test-support/vitest';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   Apis,
   type CompressionName,
@@ -8,7 +10,6 @@ import {
   type RecordInput,
 } from '../../src/index.js';
 import { KafkaConnection } from './kafka-connection.js';
-import { kcat, librdkafkaUnavailableReason, type MockCluster, startMockCluster } from './librdkafka-tools.js';
 
 /**
  * Slow suite: batches Sluice encodes, in every compression, are produced with a raw Produce v7 request to
@@ -76,31 +77,27 @@ function recordsFor(compression: CompressionName, count: number, seed: number): 
   }));
 }
 
-const unavailable = librdkafkaUnavailableReason();
-
-describe.skipIf(unavailable !== null)(
-  `librdkafka's mock cluster and kcat read what Sluice produces${unavailable ? ` (skipped: ${unavailable})` : ''}`,
-  () => {
-    let cluster: MockCluster;
+// librdkafka 2.0.2's mock advertises Metadata only up to v2; v4 is what Kafka clients send.
+describeWithMockCluster(
+  "librdkafka's mock cluster and kcat read what Sluice produces",
+  { lifetimeSeconds: MOCK_LIFETIME_SECONDS, apiVersions: ['3:0:4'] },
+  (cluster) => {
     let bootstrap: KafkaConnection;
     let metadata: MetadataResponse;
     const leaders = new Map<number, KafkaConnection>();
 
     beforeAll(async () => {
-      // librdkafka 2.0.2's mock advertises Metadata only up to v2; v4 is what Kafka clients send.
-      cluster = await startMockCluster(MOCK_LIFETIME_SECONDS, ['3:0:4']);
       const [host, port] = cluster.bootstrap.split(',')[0].split(':');
       bootstrap = await KafkaConnection.open(host, Number(port));
       metadata = await bootstrap.request(Apis.Metadata, 4, {
         topics: [{ name: TOPIC }],
         allowAutoTopicCreation: false,
       });
-    }, 300_000);
+    });
 
     afterAll(async () => {
       for (const connection of leaders.values()) connection.close();
       bootstrap?.close();
-      await cluster?.stop();
     });
 
     /** A connection to the leader of `partition`, found through Metadata v4. */
@@ -132,7 +129,7 @@ describe.skipIf(unavailable !== null)(
     }
 
     async function consume(partition: number): Promise<{ messages: KcatMessage[]; stderr: string }> {
-      const { stdout, stderr } = await kcat([
+      const { stdout, stderr } = await runCommand('kcat', [
         '-C',
         '-b',
         cluster.bootstrap,
@@ -148,7 +145,9 @@ describe.skipIf(unavailable !== null)(
         '-X',
         'check.crcs=true',
       ]);
+      // latin1: one character per byte, so that binary keys and values survive as kcat printed them.
       const messages = stdout
+        .toString('latin1')
         .split('\n')
         .filter((line) => line.length > 0)
         .map((line) => JSON.parse(line) as KcatMessage);

@@ -7,7 +7,6 @@ export const SLUICE_THROUGHPUT_PRODUCER = { acks: 1, lingerMs: 5, batchSizeBytes
 export const SLUICE_LATENCY_PRODUCER = { acks: 1, lingerMs: 0 } as const;
 export const SLUICE_CONSUMER = {
   fetchMaxBytes: 52_428_800,
-  maxPartitionFetchBytes: 10_485_760,
   maxPollRecords: 10_000,
 } as const;
 

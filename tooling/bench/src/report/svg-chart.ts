@@ -1,5 +1,5 @@
+import type { Summary } from '@sluice/test-support';
 import { type BenchReport, cellFigures } from '../results.js';
-import type { Summary } from '../statistics.js';
 import { TARGETS } from '../targets.js';
 import { formatNumber } from './table.js';
 

@@ -1,4 +1,4 @@
-import type { Summary } from '../statistics.js';
+import type { Summary } from '@sluice/test-support';
 
 export function formatNumber(value: number, digits = 0): string {
   return value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });

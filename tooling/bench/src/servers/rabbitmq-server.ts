@@ -2,9 +2,9 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '@sluice/test-support';
 import { debianPackageVersion } from '../machine.js';
 import {
-  freePort,
   removeTrackedDirectory,
   type StartedProcess,
   startProcess,

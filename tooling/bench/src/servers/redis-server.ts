@@ -1,9 +1,10 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '@sluice/test-support';
 import { Redis } from 'ioredis';
 import { debianPackageVersion } from '../machine.js';
-import { freePort, removeTrackedDirectory, startProcess, trackDirectory, waitUntil } from '../processes.js';
+import { removeTrackedDirectory, startProcess, trackDirectory, waitUntil } from '../processes.js';
 import type { RunningServer } from './server.js';
 
 /**

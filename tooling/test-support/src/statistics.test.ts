@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { median, percentile, summarize } from './statistics.js';
+import { formatSummary, median, percentile, summarize } from './statistics.js';
 
 describe('statistics', () => {
   it('takes the middle round as the median of an odd number of rounds, whatever their order', () => {
@@ -24,5 +24,12 @@ describe('statistics', () => {
     expect(() => median([])).toThrow(RangeError);
     expect(() => percentile([], 0.5)).toThrow(RangeError);
     expect(() => percentile([1], 1.5)).toThrow(RangeError);
+  });
+
+  it('prints a summary as the median with the min and max beside it, in the digits asked for', () => {
+    expect(formatSummary([1500.25, 1234.5, 2000], 'records/s', 0)).toBe(
+      '1,500 records/s (min 1,235, max 2,000)',
+    );
+    expect(formatSummary([0.5, 0.25], 'ms', 2)).toBe('0.38 ms (min 0.25, max 0.50)');
   });
 });

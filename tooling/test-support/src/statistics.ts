@@ -34,3 +34,11 @@ export function percentile(sorted: ArrayLike<number>, fraction: number): number 
   const rank = Math.max(1, Math.ceil(fraction * sorted.length));
   return sorted[rank - 1];
 }
+
+/** "12,345 records/s (min 11,002, max 13,877)": the median, then the min and max, with `digits` decimals. */
+export function formatSummary(samples: readonly number[], unit: string, digits: number): string {
+  const { median: middle, min, max } = summarize(samples);
+  const format = (value: number) =>
+    value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  return `${format(middle)} ${unit} (min ${format(min)}, max ${format(max)})`;
+}
