@@ -1,7 +1,9 @@
 import {
+  boundRelation,
+  clientOptionRelations,
+  INT32_MAX,
   integerOption,
   type NetworkOptions,
-  networkOptionRelations,
   networkOptionTable,
   type OptionRelation,
   type OptionTable,
@@ -23,20 +25,13 @@ export const adminOptionTable: OptionTable<ResolvedAdminOptions> = {
     kafkaName: 'default.api.timeout.ms',
     defaultValue: 60_000,
     min: 1,
-    max: 2 ** 31 - 1,
+    max: INT32_MAX,
     unit: 'ms',
     description:
       'how long an admin operation may take, retries included, unless it is given its own timeoutMs',
   }),
 };
 
-export const adminOptionRelations: OptionRelation<ResolvedAdminOptions>[] = [
-  ...(networkOptionRelations as OptionRelation<ResolvedAdminOptions>[]),
-  {
-    option: 'defaultApiTimeoutMs',
-    check: (o) =>
-      o.defaultApiTimeoutMs >= o.requestTimeoutMs
-        ? null
-        : `defaultApiTimeoutMs (${o.defaultApiTimeoutMs}) must be at least requestTimeoutMs (${o.requestTimeoutMs})`,
-  },
-];
+export const adminOptionRelations: OptionRelation<ResolvedAdminOptions>[] = clientOptionRelations(
+  boundRelation('defaultApiTimeoutMs', 'at least', ['requestTimeoutMs']),
+);

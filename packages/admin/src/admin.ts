@@ -2,6 +2,7 @@ import {
   type Clock,
   Cluster,
   defaultLogger,
+  groupByLeader,
   isRetriable,
   kafkaErrorAt,
   partitionLocation,
@@ -31,7 +32,8 @@ import {
   decodeConsumerSubscription,
   type TopicPartitions,
 } from './consumer-protocol.js';
-import { markFinal, retryItems, throwFailures } from './retry-items.js';
+import { outcomesOf, partitionAnswer, requestTopics } from './item-answers.js';
+import { type ItemRetryPolicy, markFinal, retryItems, throwFailures } from './retry-items.js';
 
 export interface AdminOptions extends AdminConfigOptions {
   logger?: Logger;
@@ -297,7 +299,6 @@ export class Admin {
   private readonly clock: Clock;
   private readonly random: RandomSource;
   private readonly logger: Logger;
-  private connecting: Promise<void> | null = null;
   /** The coordinator of each group looked up so far; forgotten whenever an operation retries. */
   private readonly coordinators = new Map<string, number>();
 
@@ -321,13 +322,7 @@ export class Admin {
 
   /** Fetches the cluster metadata now (every operation does it on first use otherwise). */
   connect(): Promise<void> {
-    if (this.connecting === null) {
-      this.connecting = this.cluster.connect();
-      this.connecting.catch(() => {
-        this.connecting = null;
-      });
-    }
-    return this.connecting;
+    return this.cluster.connectOnce();
   }
 
   async close(): Promise<void> {
@@ -366,6 +361,58 @@ export class Admin {
     };
   }
 
+  /**
+   * Runs an operation on items: rounds of `send` for the items still pending, under `policy`
+   * (retryItems), then every failure thrown (throwFailures). Returns each item's outcome, in order.
+   */
+  private async perItem<Item, Outcome>(
+    operation: string,
+    items: readonly Item[],
+    policy: ItemRetryPolicy,
+    send: (pending: Item[]) => Promise<Map<Item, Outcome | Error>>,
+  ): Promise<Outcome[]> {
+    const outcomes = await retryItems(items, send, policy);
+    throwFailures(operation, outcomes);
+    return items.map((item) => outcomes.get(item) as Outcome);
+  }
+
+  /** An operation on partitions, one request per leader (byLeader), retried while leadership moves. */
+  private atLeaders<Item extends { topic: string; partition: number }, Outcome>(
+    operation: string,
+    items: readonly Item[],
+    options: OperationOptions,
+    send: (leader: number, group: Item[]) => Promise<Map<Item, Outcome | Error>>,
+  ): Promise<Outcome[]> {
+    return this.perItem(operation, items, this.policy(options, 'leader'), (pending) =>
+      this.byLeader(pending, send),
+    );
+  }
+
+  /** An operation on groups' items, one request per coordinator (byCoordinator), retried while it moves. */
+  private atCoordinators<Item, Outcome>(
+    operation: string,
+    items: readonly Item[],
+    groupIdOf: (item: Item) => string,
+    options: OperationOptions,
+    send: (coordinator: number, group: Item[]) => Promise<Map<Item, Outcome | Error>>,
+  ): Promise<Outcome[]> {
+    return this.perItem(operation, items, this.policy(options, 'coordinator'), (pending) =>
+      this.byCoordinator(pending, groupIdOf, send, options.signal),
+    );
+  }
+
+  /** An operation on config resources, one request per broker asked (byConfigTarget). */
+  private atConfigTargets<Resource extends NamedConfigResource, Outcome>(
+    operation: string,
+    resources: readonly Resource[],
+    options: OperationOptions,
+    send: (target: number | 'any', group: Resource[]) => Promise<Map<Resource, Outcome | Error>>,
+  ): Promise<Outcome[]> {
+    return this.perItem(operation, resources, this.policy(options, 'config'), (pending) =>
+      this.byConfigTarget(pending, send),
+    );
+  }
+
   /** Creates topics. Resolves when all exist (and, by default, have leaders). */
   async createTopics(topics: readonly NewTopic[], options: CreateTopicsOptions = {}): Promise<void> {
     await this.connect();
@@ -374,43 +421,28 @@ export class Admin {
       0,
       Math.min(this.options.requestTimeoutMs, policy.deadlineMs - this.clock.nowMs()),
     );
-    const outcomes = await retryItems(
-      topics,
-      async (pending) => {
-        const response = await this.cluster.request('controller', Apis.CreateTopics, {
-          topics: pending.map((topic) => ({
-            name: topic.topic,
-            numPartitions: topic.replicaAssignment ? -1 : (topic.numPartitions ?? -1),
-            replicationFactor: topic.replicaAssignment ? -1 : (topic.replicationFactor ?? -1),
-            assignments: (topic.replicaAssignment ?? []).map((brokerIds, partitionIndex) => ({
-              partitionIndex,
-              brokerIds,
-            })),
-            configs: Object.entries(topic.configs ?? {}).map(([name, value]) => ({ name, value })),
+    await this.perItem('createTopics', topics, policy, async (pending) => {
+      const response = await this.cluster.request('controller', Apis.CreateTopics, {
+        topics: pending.map((topic) => ({
+          name: topic.topic,
+          numPartitions: topic.replicaAssignment ? -1 : (topic.numPartitions ?? -1),
+          replicationFactor: topic.replicaAssignment ? -1 : (topic.replicationFactor ?? -1),
+          assignments: (topic.replicaAssignment ?? []).map((brokerIds, partitionIndex) => ({
+            partitionIndex,
+            brokerIds,
           })),
-          timeoutMs,
-          validateOnly: options.validateOnly ?? false,
-        });
-        return new Map<NewTopic, true | Error>(
-          pending.map((topic) => {
-            const result = response.topics.find((candidate) => candidate.name === topic.topic);
-            if (result === undefined)
-              return [
-                topic,
-                kafkaErrorAt(ErrorCode.UNKNOWN_SERVER_ERROR, `topics/${topic.topic}`, 'no answer'),
-              ];
-            return [
-              topic,
-              result.errorCode === 0
-                ? true
-                : kafkaErrorAt(result.errorCode, `topics/${topic.topic}`, result.errorMessage),
-            ];
-          }),
-        );
-      },
-      policy,
-    );
-    throwFailures('createTopics', outcomes);
+          configs: Object.entries(topic.configs ?? {}).map(([name, value]) => ({ name, value })),
+        })),
+        timeoutMs,
+        validateOnly: options.validateOnly ?? false,
+      });
+      return outcomesOf(
+        pending,
+        (topic) => response.topics.find((candidate) => candidate.name === topic.topic),
+        (topic) => `topics/${topic.topic}`,
+        () => true,
+      );
+    });
     if ((options.waitForLeaders ?? true) && !options.validateOnly) {
       await this.waitForLeaders(
         topics.map((topic) => topic.topic),
@@ -449,32 +481,19 @@ export class Admin {
   /** Deletes topics. */
   async deleteTopics(names: readonly string[], options: OperationOptions = {}): Promise<void> {
     await this.connect();
-    const policy = this.policy(options, 'controller');
-    const outcomes = await retryItems(
-      names,
-      async (pending) => {
-        const response = await this.cluster.request('controller', Apis.DeleteTopics, {
-          topicNames: pending,
-          topics: pending.map((name) => ({ name })),
-          timeoutMs: this.options.requestTimeoutMs,
-        });
-        return new Map<string, true | Error>(
-          pending.map((name) => {
-            const result = response.responses.find((candidate) => candidate.name === name);
-            if (result === undefined)
-              return [name, kafkaErrorAt(ErrorCode.UNKNOWN_SERVER_ERROR, `topics/${name}`, 'no answer')];
-            return [
-              name,
-              result.errorCode === 0
-                ? true
-                : kafkaErrorAt(result.errorCode, `topics/${name}`, result.errorMessage),
-            ];
-          }),
-        );
-      },
-      policy,
-    );
-    throwFailures('deleteTopics', outcomes);
+    await this.perItem('deleteTopics', names, this.policy(options, 'controller'), async (pending) => {
+      const response = await this.cluster.request('controller', Apis.DeleteTopics, {
+        topicNames: pending,
+        topics: pending.map((name) => ({ name })),
+        timeoutMs: this.options.requestTimeoutMs,
+      });
+      return outcomesOf(
+        pending,
+        (name) => response.responses.find((candidate) => candidate.name === name),
+        (name) => `topics/${name}`,
+        () => true,
+      );
+    });
   }
 
   /** Raises topics' partition counts (they never shrink: a lower count fails with INVALID_PARTITIONS). */
@@ -483,39 +502,23 @@ export class Admin {
     options: OperationOptions & { validateOnly?: boolean } = {},
   ): Promise<void> {
     await this.connect();
-    const policy = this.policy(options, 'controller');
-    const outcomes = await retryItems(
-      changes,
-      async (pending) => {
-        const response = await this.cluster.request('controller', Apis.CreatePartitions, {
-          topics: pending.map((change) => ({
-            name: change.topic,
-            count: change.count,
-            assignments: change.assignments ? change.assignments.map((brokerIds) => ({ brokerIds })) : null,
-          })),
-          timeoutMs: this.options.requestTimeoutMs,
-          validateOnly: options.validateOnly ?? false,
-        });
-        return new Map<NewPartitions, true | Error>(
-          pending.map((change) => {
-            const result = response.results.find((candidate) => candidate.name === change.topic);
-            if (result === undefined)
-              return [
-                change,
-                kafkaErrorAt(ErrorCode.UNKNOWN_SERVER_ERROR, `topics/${change.topic}`, 'no answer'),
-              ];
-            return [
-              change,
-              result.errorCode === 0
-                ? true
-                : kafkaErrorAt(result.errorCode, `topics/${change.topic}`, result.errorMessage),
-            ];
-          }),
-        );
-      },
-      policy,
-    );
-    throwFailures('createPartitions', outcomes);
+    await this.perItem('createPartitions', changes, this.policy(options, 'controller'), async (pending) => {
+      const response = await this.cluster.request('controller', Apis.CreatePartitions, {
+        topics: pending.map((change) => ({
+          name: change.topic,
+          count: change.count,
+          assignments: change.assignments ? change.assignments.map((brokerIds) => ({ brokerIds })) : null,
+        })),
+        timeoutMs: this.options.requestTimeoutMs,
+        validateOnly: options.validateOnly ?? false,
+      });
+      return outcomesOf(
+        pending,
+        (change) => response.results.find((candidate) => candidate.name === change.topic),
+        (change) => `topics/${change.topic}`,
+        () => true,
+      );
+    });
   }
 
   /** Names of every topic (internal ones, such as __consumer_offsets, only when asked). */
@@ -591,61 +594,39 @@ export class Admin {
     options: OperationOptions & { includeSynonyms?: boolean } = {},
   ): Promise<ConfigDescription[]> {
     await this.connect();
-    const outcomes = await retryItems(
-      resources,
-      async (pending) => {
-        const results = new Map<ConfigResource, ConfigDescription | Error>();
-        const byTarget = groupBy(pending, (resource) => this.configTarget(resource));
-        await Promise.all(
-          [...byTarget].map(async ([target, group]) => {
-            const response = await this.cluster.request(target, Apis.DescribeConfigs, {
-              resources: group.map((resource) => ({
-                resourceType: ConfigResourceType[resource.type],
-                resourceName: resource.name,
-                configurationKeys: resource.configNames ?? null,
-              })),
-              includeSynonyms: options.includeSynonyms ?? false,
-              includeDocumentation: false,
-            });
-            for (const resource of group) {
-              const result = response.results.find(
-                (candidate) =>
-                  candidate.resourceName === resource.name &&
-                  candidate.resourceType === ConfigResourceType[resource.type],
-              );
-              const location = `${resource.type}s/${resource.name}`;
-              if (result === undefined) {
-                results.set(resource, kafkaErrorAt(ErrorCode.UNKNOWN_SERVER_ERROR, location, 'no answer'));
-              } else if (result.errorCode !== 0) {
-                results.set(resource, kafkaErrorAt(result.errorCode, location, result.errorMessage));
-              } else {
-                results.set(resource, {
-                  type: resourceTypeName(result.resourceType),
-                  name: result.resourceName,
-                  configs: result.configs.map((entry) => ({
-                    name: entry.name,
-                    value: entry.value,
-                    readOnly: entry.readOnly,
-                    isDefault: entry.isDefault || entry.configSource === 5,
-                    isSensitive: entry.isSensitive,
-                    source: ConfigSourceName[entry.configSource] ?? 'unknown',
-                    synonyms: entry.synonyms.map((synonym) => ({
-                      name: synonym.name,
-                      value: synonym.value,
-                      source: ConfigSourceName[synonym.source] ?? 'unknown',
-                    })),
-                  })),
-                });
-              }
-            }
-          }),
-        );
-        return results;
-      },
-      this.policy(options, 'config'),
-    );
-    throwFailures('describeConfigs', outcomes);
-    return resources.map((resource) => outcomes.get(resource) as ConfigDescription);
+    return this.atConfigTargets('describeConfigs', resources, options, async (target, group) => {
+      const response = await this.cluster.request(target, Apis.DescribeConfigs, {
+        resources: group.map((resource) => ({
+          resourceType: ConfigResourceType[resource.type],
+          resourceName: resource.name,
+          configurationKeys: resource.configNames ?? null,
+        })),
+        includeSynonyms: options.includeSynonyms ?? false,
+        includeDocumentation: false,
+      });
+      return outcomesOf(
+        group,
+        (resource) => configAnswer(response.results, resource),
+        configLocation,
+        (result): ConfigDescription => ({
+          type: resourceTypeName(result.resourceType),
+          name: result.resourceName,
+          configs: result.configs.map((entry) => ({
+            name: entry.name,
+            value: entry.value,
+            readOnly: entry.readOnly,
+            isDefault: entry.isDefault || entry.configSource === 5,
+            isSensitive: entry.isSensitive,
+            source: ConfigSourceName[entry.configSource] ?? 'unknown',
+            synonyms: entry.synonyms.map((synonym) => ({
+              name: synonym.name,
+              value: synonym.value,
+              source: ConfigSourceName[synonym.source] ?? 'unknown',
+            })),
+          })),
+        }),
+      );
+    });
   }
 
   /**
@@ -657,51 +638,39 @@ export class Admin {
     options: OperationOptions & { validateOnly?: boolean } = {},
   ): Promise<void> {
     await this.connect();
-    const outcomes = await retryItems(
-      changes,
-      async (pending) => {
-        const results = new Map<ConfigChange, true | Error>();
-        const byTarget = groupBy(pending, (change) => this.configTarget(change));
-        await Promise.all(
-          [...byTarget].map(async ([target, group]) => {
-            const response = await this.cluster.request(target, Apis.AlterConfigs, {
-              resources: group.map((change) => ({
-                resourceType: ConfigResourceType[change.type],
-                resourceName: change.name,
-                configs: Object.entries(change.configs).map(([name, value]) => ({ name, value })),
-              })),
-              validateOnly: options.validateOnly ?? false,
-            });
-            for (const change of group) {
-              const result = response.responses.find(
-                (candidate) =>
-                  candidate.resourceName === change.name &&
-                  candidate.resourceType === ConfigResourceType[change.type],
-              );
-              const location = `${change.type}s/${change.name}`;
-              results.set(
-                change,
-                result === undefined
-                  ? kafkaErrorAt(ErrorCode.UNKNOWN_SERVER_ERROR, location, 'no answer')
-                  : result.errorCode === 0
-                    ? true
-                    : kafkaErrorAt(result.errorCode, location, result.errorMessage),
-              );
-            }
-          }),
-        );
-        return results;
-      },
-      this.policy(options, 'config'),
-    );
-    throwFailures('alterConfigs', outcomes);
+    await this.atConfigTargets('alterConfigs', changes, options, async (target, group) => {
+      const response = await this.cluster.request(target, Apis.AlterConfigs, {
+        resources: group.map((change) => ({
+          resourceType: ConfigResourceType[change.type],
+          resourceName: change.name,
+          configs: Object.entries(change.configs).map(([name, value]) => ({ name, value })),
+        })),
+        validateOnly: options.validateOnly ?? false,
+      });
+      return outcomesOf(
+        group,
+        (change) => configAnswer(response.responses, change),
+        configLocation,
+        () => true,
+      );
+    });
   }
 
-  /** A broker's configs are asked of that broker; anything else of any broker. */
-  private configTarget(resource: { type: ConfigResourceTypeName; name: string }): number | 'any' {
-    if (resource.type === 'topic') return 'any';
-    const nodeId = Number(resource.name);
-    return Number.isInteger(nodeId) && resource.name !== '' ? nodeId : 'any';
+  /**
+   * Sends each broker the config resources it is asked about (a broker's configs go to that broker, the
+   * rest to any broker), one request each, in parallel.
+   */
+  private async byConfigTarget<Resource extends NamedConfigResource, Outcome>(
+    resources: Resource[],
+    send: (target: number | 'any', group: Resource[]) => Promise<Map<Resource, Outcome | Error>>,
+  ): Promise<Map<Resource, Outcome | Error>> {
+    const results = new Map<Resource, Outcome | Error>();
+    await Promise.all(
+      [...groupBy(resources, configTarget)].map(async ([target, group]) => {
+        for (const [resource, outcome] of await send(target, group)) results.set(resource, outcome);
+      }),
+    );
+    return results;
   }
 
   /** Offsets of partitions: earliest, latest, or the first at or after a timestamp (asked of each leader). */
@@ -712,53 +681,34 @@ export class Admin {
     await this.connect();
     this.cluster.metadata.track(new Set(queries.map((query) => query.topic)));
     await this.cluster.metadata.refresh(options.signal);
-    const outcomes = await retryItems(
-      queries,
-      (pending) =>
-        this.byLeader(pending, async (leader, group) => {
-          const response = await this.cluster.request(leader, Apis.ListOffsets, {
-            replicaId: -1,
-            isolationLevel: options.isolationLevel === 'read_committed' ? 1 : 0,
-            topics: [...groupBy(group, (query) => query.topic)].map(([name, list]) => ({
-              name,
-              partitions: list.map((query) => ({
-                partitionIndex: query.partition,
-                currentLeaderEpoch: -1,
-                timestamp:
-                  query.spec === 'earliest'
-                    ? EARLIEST_TIMESTAMP
-                    : query.spec === 'latest'
-                      ? LATEST_TIMESTAMP
-                      : BigInt(checkTimestamp(query.spec.timestamp)),
-                maxNumOffsets: 1,
-              })),
-            })),
-          });
-          return new Map<PartitionOffsetQuery, PartitionOffset | Error>(
-            group.map((query) => {
-              const answer = response.topics
-                .find((topic) => topic.name === query.topic)
-                ?.partitions.find((partition) => partition.partitionIndex === query.partition);
-              const location = partitionLocation(query.topic, query.partition);
-              if (answer === undefined)
-                return [query, kafkaErrorAt(ErrorCode.UNKNOWN_SERVER_ERROR, location, 'no answer')];
-              if (answer.errorCode !== 0) return [query, kafkaErrorAt(answer.errorCode, location)];
-              return [
-                query,
-                {
-                  topic: query.topic,
-                  partition: query.partition,
-                  offset: Number(answer.offset),
-                  timestamp: typeof query.spec === 'object' ? Number(answer.timestamp) : -1,
-                },
-              ];
-            }),
-          );
+    return this.atLeaders('listOffsets', queries, options, async (leader, group) => {
+      const response = await this.cluster.request(leader, Apis.ListOffsets, {
+        replicaId: -1,
+        isolationLevel: options.isolationLevel === 'read_committed' ? 1 : 0,
+        topics: requestTopics(group, (query) => ({
+          partitionIndex: query.partition,
+          currentLeaderEpoch: -1,
+          timestamp:
+            query.spec === 'earliest'
+              ? EARLIEST_TIMESTAMP
+              : query.spec === 'latest'
+                ? LATEST_TIMESTAMP
+                : BigInt(checkTimestamp(query.spec.timestamp)),
+          maxNumOffsets: 1,
+        })),
+      });
+      return outcomesOf(
+        group,
+        (query) => partitionAnswer(response.topics, query.topic, query.partition),
+        (query) => partitionLocation(query.topic, query.partition),
+        (answer, query): PartitionOffset => ({
+          topic: query.topic,
+          partition: query.partition,
+          offset: Number(answer.offset),
+          timestamp: typeof query.spec === 'object' ? Number(answer.timestamp) : -1,
         }),
-      this.policy(options, 'leader'),
-    );
-    throwFailures('listOffsets', outcomes);
-    return queries.map((query) => outcomes.get(query) as PartitionOffset);
+      );
+    });
   }
 
   /** Deletes the records before an offset in each partition (moves its log start offset). */
@@ -769,80 +719,58 @@ export class Admin {
     await this.connect();
     this.cluster.metadata.track(new Set(targets.map((target) => target.topic)));
     await this.cluster.metadata.refresh(options.signal);
-    const outcomes = await retryItems(
-      targets,
-      (pending) =>
-        this.byLeader(pending, async (leader, group) => {
-          const response = await this.cluster.request(leader, Apis.DeleteRecords, {
-            topics: [...groupBy(group, (target) => target.topic)].map(([name, list]) => ({
-              name,
-              partitions: list.map((target) => ({
-                partitionIndex: target.partition,
-                offset: BigInt(target.beforeOffset),
-              })),
-            })),
-            timeoutMs: this.options.requestTimeoutMs,
-          });
-          return new Map<RecordsToDelete, DeletedRecords | Error>(
-            group.map((target) => {
-              const answer = response.topics
-                .find((topic) => topic.name === target.topic)
-                ?.partitions.find((partition) => partition.partitionIndex === target.partition);
-              const location = partitionLocation(target.topic, target.partition);
-              if (answer === undefined)
-                return [target, kafkaErrorAt(ErrorCode.UNKNOWN_SERVER_ERROR, location, 'no answer')];
-              if (answer.errorCode !== 0) return [target, kafkaErrorAt(answer.errorCode, location)];
-              return [
-                target,
-                {
-                  topic: target.topic,
-                  partition: target.partition,
-                  lowWatermark: Number(answer.lowWatermark),
-                },
-              ];
-            }),
-          );
+    return this.atLeaders('deleteRecords', targets, options, async (leader, group) => {
+      const response = await this.cluster.request(leader, Apis.DeleteRecords, {
+        topics: requestTopics(group, (target) => ({
+          partitionIndex: target.partition,
+          offset: BigInt(target.beforeOffset),
+        })),
+        timeoutMs: this.options.requestTimeoutMs,
+      });
+      return outcomesOf(
+        group,
+        (target) => partitionAnswer(response.topics, target.topic, target.partition),
+        (target) => partitionLocation(target.topic, target.partition),
+        (answer, target): DeletedRecords => ({
+          topic: target.topic,
+          partition: target.partition,
+          lowWatermark: Number(answer.lowWatermark),
         }),
-      this.policy(options, 'leader'),
-    );
-    throwFailures('deleteRecords', outcomes);
-    return targets.map((target) => outcomes.get(target) as DeletedRecords);
+      );
+    });
   }
 
   /** Every group of the cluster (ListGroups asked of every broker, since each coordinates some). */
   async listGroups(options: OperationOptions = {}): Promise<GroupListing[]> {
     const cluster = await this.describeCluster(options);
-    const outcomes = await retryItems(
+    const listings = await this.perItem(
+      'listGroups',
       cluster.brokers.map((broker) => broker.nodeId),
-      async (pending) => {
-        const results = new Map<number, GroupListing[] | Error>();
-        await Promise.all(
-          pending.map(async (nodeId) => {
-            try {
-              const response = await this.cluster.request(nodeId, Apis.ListGroups, {}, options);
-              results.set(
-                nodeId,
-                response.errorCode !== 0
-                  ? kafkaErrorAt(response.errorCode, `brokers/${nodeId}`)
-                  : response.groups.map((group) => ({
-                      groupId: group.groupId,
-                      protocolType: group.protocolType,
-                      coordinator: nodeId,
-                    })),
-              );
-            } catch (error) {
-              results.set(nodeId, error as Error);
-            }
-          }),
-        );
-        return results;
-      },
       this.policy(options, 'coordinator'),
+      (pending) =>
+        sendEach(
+          pending.map((nodeId) => [nodeId, [nodeId]] as const),
+          async (nodeId) => {
+            const response = await this.cluster.request(nodeId, Apis.ListGroups, {}, options);
+            return outcomesOf(
+              [nodeId],
+              () => response,
+              () => `brokers/${nodeId}`,
+              (answer) =>
+                answer.groups.map(
+                  (group): GroupListing => ({
+                    groupId: group.groupId,
+                    protocolType: group.protocolType,
+                    coordinator: nodeId,
+                  }),
+                ),
+            );
+          },
+        ),
     );
-    throwFailures('listGroups', outcomes);
     const groups = new Map<string, GroupListing>();
-    for (const listing of outcomes.values()) {
-      for (const group of listing as GroupListing[]) groups.set(group.groupId, group);
+    for (const listing of listings) {
+      for (const group of listing) groups.set(group.groupId, group);
     }
     return [...groups.values()].sort((a, b) => compareStrings(a.groupId, b.groupId));
   }
@@ -856,60 +784,45 @@ export class Admin {
     options: OperationOptions = {},
   ): Promise<GroupDescription[]> {
     await this.connect();
-    const outcomes = await retryItems(
+    return this.atCoordinators(
+      'describeGroups',
       groupIds,
-      (pending) =>
-        this.byCoordinator(
-          pending,
-          (groupId) => groupId,
-          async (coordinator, group) => {
-            const response = await this.cluster.request(
+      (groupId) => groupId,
+      options,
+      async (coordinator, group) => {
+        const response = await this.cluster.request(
+          coordinator,
+          Apis.DescribeGroups,
+          { groups: group, includeAuthorizedOperations: false },
+          options,
+        );
+        return outcomesOf(
+          group,
+          (groupId) => response.groups.find((candidate) => candidate.groupId === groupId),
+          (groupId) => `groups/${groupId}`,
+          (answer, groupId): GroupDescription => {
+            const isConsumerGroup = answer.protocolType === CONSUMER_PROTOCOL_TYPE;
+            return {
+              groupId,
+              state: answer.groupState,
+              protocolType: answer.protocolType,
+              protocol: answer.protocolData,
               coordinator,
-              Apis.DescribeGroups,
-              { groups: group, includeAuthorizedOperations: false },
-              options,
-            );
-            return new Map<string, GroupDescription | Error>(
-              group.map((groupId) => {
-                const answer = response.groups.find((candidate) => candidate.groupId === groupId);
-                const location = `groups/${groupId}`;
-                if (answer === undefined)
-                  return [groupId, kafkaErrorAt(ErrorCode.UNKNOWN_SERVER_ERROR, location, 'no answer')];
-                if (answer.errorCode !== 0) return [groupId, kafkaErrorAt(answer.errorCode, location)];
-                const isConsumerGroup = answer.protocolType === CONSUMER_PROTOCOL_TYPE;
-                return [
-                  groupId,
-                  {
-                    groupId,
-                    state: answer.groupState,
-                    protocolType: answer.protocolType,
-                    protocol: answer.protocolData,
-                    coordinator,
-                    members: answer.members
-                      .map((member) => ({
-                        memberId: member.memberId,
-                        groupInstanceId: member.groupInstanceId,
-                        clientId: member.clientId,
-                        clientHost: member.clientHost,
-                        subscription: isConsumerGroup
-                          ? decodeConsumerSubscription(member.memberMetadata)
-                          : null,
-                        assignment: isConsumerGroup
-                          ? decodeConsumerAssignment(member.memberAssignment)
-                          : null,
-                      }))
-                      .sort((a, b) => compareStrings(a.memberId, b.memberId)),
-                  },
-                ];
-              }),
-            );
+              members: answer.members
+                .map((member) => ({
+                  memberId: member.memberId,
+                  groupInstanceId: member.groupInstanceId,
+                  clientId: member.clientId,
+                  clientHost: member.clientHost,
+                  subscription: isConsumerGroup ? decodeConsumerSubscription(member.memberMetadata) : null,
+                  assignment: isConsumerGroup ? decodeConsumerAssignment(member.memberAssignment) : null,
+                }))
+                .sort((a, b) => compareStrings(a.memberId, b.memberId)),
+            };
           },
-          options.signal,
-        ),
-      this.policy(options, 'coordinator'),
+        );
+      },
     );
-    throwFailures('describeGroups', outcomes);
-    return groupIds.map((groupId) => outcomes.get(groupId) as GroupDescription);
   }
 
   /**
@@ -935,35 +848,36 @@ export class Admin {
         }));
       if (topics.length === 0) return [];
     }
-    const outcomes = await retryItems(
+    const [offsets] = await this.atCoordinators<string, GroupOffset[]>(
+      'fetchOffsets',
       [groupId],
-      (pending) =>
-        this.byCoordinator(
-          pending,
-          (id) => id,
-          async (coordinator) => {
-            const response = await this.cluster.request(
-              coordinator,
-              Apis.OffsetFetch,
-              { groupId, topics, requireStable: false },
-              options,
-            );
-            const location = `groups/${groupId}`;
-            if (response.errorCode !== 0)
-              return new Map([[groupId, kafkaErrorAt(response.errorCode, location)]]);
-            const offsets: GroupOffset[] = [];
-            const errors: Error[] = [];
-            for (const topic of response.topics) {
+      (id) => id,
+      options,
+      async (coordinator) => {
+        const response = await this.cluster.request(
+          coordinator,
+          Apis.OffsetFetch,
+          { groupId, topics, requireStable: false },
+          options,
+        );
+        const location = `groups/${groupId}`;
+        return outcomesOf(
+          [groupId],
+          () => response,
+          () => location,
+          (answer): GroupOffset[] | Error => {
+            const found: GroupOffset[] = [];
+            for (const topic of answer.topics) {
               for (const partition of topic.partitions) {
+                // A partition-level error (e.g. UNSTABLE_OFFSET_COMMIT) fails the whole fetch: it is retried if it may be.
                 if (partition.errorCode !== 0) {
-                  errors.push(
-                    kafkaErrorAt(
-                      partition.errorCode,
-                      `${location}/${partitionLocation(topic.name, partition.partitionIndex)}`,
-                    ),
+                  return kafkaErrorAt(
+                    partition.errorCode,
+                    `${location}/${partitionLocation(topic.name, partition.partitionIndex)}`,
                   );
-                } else if (partition.committedOffset >= 0n) {
-                  offsets.push({
+                }
+                if (partition.committedOffset >= 0n) {
+                  found.push({
                     topic: topic.name,
                     partition: partition.partitionIndex,
                     offset: Number(partition.committedOffset),
@@ -973,17 +887,12 @@ export class Admin {
                 }
               }
             }
-            // A partition-level error (e.g. UNSTABLE_OFFSET_COMMIT) fails the whole fetch: it is retried if it may be.
-            return new Map<string, GroupOffset[] | Error>([[groupId, errors[0] ?? offsets]]);
+            return found;
           },
-          options.signal,
-        ),
-      this.policy(options, 'coordinator'),
+        );
+      },
     );
-    throwFailures('fetchOffsets', outcomes);
-    return (outcomes.get(groupId) as GroupOffset[]).sort(
-      (a, b) => compareStrings(a.topic, b.topic) || a.partition - b.partition,
-    );
+    return offsets.sort((a, b) => compareStrings(a.topic, b.topic) || a.partition - b.partition);
   }
 
   /**
@@ -1081,84 +990,63 @@ export class Admin {
     offsets: readonly OffsetReset[],
     options: OperationOptions,
   ): Promise<void> {
-    const outcomes = await retryItems(
+    await this.atCoordinators(
+      'resetOffsets',
       offsets,
-      (pending) =>
-        this.byCoordinator(
-          pending,
-          () => groupId,
-          async (coordinator, group) => {
-            const response = await this.cluster.request(
-              coordinator,
-              Apis.OffsetCommit,
-              {
-                groupId,
-                generationIdOrMemberEpoch: -1,
-                memberId: '',
-                groupInstanceId: null,
-                retentionTimeMs: -1n,
-                topics: [...groupBy(group, (entry) => entry.topic)].map(([name, list]) => ({
-                  name,
-                  partitions: list.map((entry) => ({
-                    partitionIndex: entry.partition,
-                    committedOffset: BigInt(entry.offset),
-                    committedLeaderEpoch: -1,
-                    committedMetadata: null,
-                  })),
-                })),
-              },
-              options,
-            );
-            return new Map<OffsetReset, true | Error>(
-              group.map((entry) => {
-                const answer = response.topics
-                  .find((topic) => topic.name === entry.topic)
-                  ?.partitions.find((partition) => partition.partitionIndex === entry.partition);
-                const location = `groups/${groupId}/${partitionLocation(entry.topic, entry.partition)}`;
-                if (answer === undefined)
-                  return [entry, kafkaErrorAt(ErrorCode.UNKNOWN_SERVER_ERROR, location, 'no answer')];
-                return [entry, answer.errorCode === 0 ? true : kafkaErrorAt(answer.errorCode, location)];
-              }),
-            );
+      () => groupId,
+      options,
+      async (coordinator, group) => {
+        const response = await this.cluster.request(
+          coordinator,
+          Apis.OffsetCommit,
+          {
+            groupId,
+            generationIdOrMemberEpoch: -1,
+            memberId: '',
+            groupInstanceId: null,
+            retentionTimeMs: -1n,
+            topics: requestTopics(group, (entry) => ({
+              partitionIndex: entry.partition,
+              committedOffset: BigInt(entry.offset),
+              committedLeaderEpoch: -1,
+              committedMetadata: null,
+            })),
           },
-          options.signal,
-        ),
-      this.policy(options, 'coordinator'),
+          options,
+        );
+        return outcomesOf(
+          group,
+          (entry) => partitionAnswer(response.topics, entry.topic, entry.partition),
+          (entry) => `groups/${groupId}/${partitionLocation(entry.topic, entry.partition)}`,
+          () => true,
+        );
+      },
     );
-    throwFailures('resetOffsets', outcomes);
   }
 
   /** Deletes groups and their committed offsets; a group with members fails with NON_EMPTY_GROUP. */
   async deleteGroups(groupIds: readonly string[], options: OperationOptions = {}): Promise<void> {
     await this.connect();
-    const outcomes = await retryItems(
+    await this.atCoordinators(
+      'deleteGroups',
       groupIds,
-      (pending) =>
-        this.byCoordinator(
-          pending,
-          (groupId) => groupId,
-          async (coordinator, group) => {
-            const response = await this.cluster.request(
-              coordinator,
-              Apis.DeleteGroups,
-              { groupsNames: group },
-              options,
-            );
-            return new Map<string, true | Error>(
-              group.map((groupId) => {
-                const answer = response.results.find((candidate) => candidate.groupId === groupId);
-                const location = `groups/${groupId}`;
-                if (answer === undefined)
-                  return [groupId, kafkaErrorAt(ErrorCode.UNKNOWN_SERVER_ERROR, location, 'no answer')];
-                return [groupId, answer.errorCode === 0 ? true : kafkaErrorAt(answer.errorCode, location)];
-              }),
-            );
-          },
-          options.signal,
-        ),
-      this.policy(options, 'coordinator'),
+      (groupId) => groupId,
+      options,
+      async (coordinator, group) => {
+        const response = await this.cluster.request(
+          coordinator,
+          Apis.DeleteGroups,
+          { groupsNames: group },
+          options,
+        );
+        return outcomesOf(
+          group,
+          (groupId) => response.results.find((candidate) => candidate.groupId === groupId),
+          (groupId) => `groups/${groupId}`,
+          () => true,
+        );
+      },
     );
-    throwFailures('deleteGroups', outcomes);
   }
 
   /**
@@ -1171,46 +1059,33 @@ export class Admin {
     options: OperationOptions = {},
   ): Promise<void> {
     await this.connect();
-    const outcomes = await retryItems(
+    await this.atCoordinators(
+      'deleteOffsets',
       partitions,
-      (pending) =>
-        this.byCoordinator(
-          pending,
-          () => groupId,
-          async (coordinator, group) => {
-            const response = await this.cluster.request(
-              coordinator,
-              Apis.OffsetDelete,
-              {
-                groupId,
-                topics: [...groupBy(group, (entry) => entry.topic)].map(([name, list]) => ({
-                  name,
-                  partitions: list.map((entry) => ({ partitionIndex: entry.partition })),
-                })),
-              },
-              options,
-            );
-            if (response.errorCode !== 0) {
-              const error = kafkaErrorAt(response.errorCode, `groups/${groupId}`);
-              return new Map<GroupPartition, true | Error>(group.map((entry) => [entry, error]));
-            }
-            return new Map<GroupPartition, true | Error>(
-              group.map((entry) => {
-                const answer = response.topics
-                  .find((topic) => topic.name === entry.topic)
-                  ?.partitions.find((partition) => partition.partitionIndex === entry.partition);
-                const location = `groups/${groupId}/${partitionLocation(entry.topic, entry.partition)}`;
-                if (answer === undefined)
-                  return [entry, kafkaErrorAt(ErrorCode.UNKNOWN_SERVER_ERROR, location, 'no answer')];
-                return [entry, answer.errorCode === 0 ? true : kafkaErrorAt(answer.errorCode, location)];
-              }),
-            );
+      () => groupId,
+      options,
+      async (coordinator, group) => {
+        const response = await this.cluster.request(
+          coordinator,
+          Apis.OffsetDelete,
+          {
+            groupId,
+            topics: requestTopics(group, (entry) => ({ partitionIndex: entry.partition })),
           },
-          options.signal,
-        ),
-      this.policy(options, 'coordinator'),
+          options,
+        );
+        if (response.errorCode !== 0) {
+          const error = kafkaErrorAt(response.errorCode, `groups/${groupId}`);
+          return new Map<GroupPartition, true | Error>(group.map((entry) => [entry, error]));
+        }
+        return outcomesOf(
+          group,
+          (entry) => partitionAnswer(response.topics, entry.topic, entry.partition),
+          (entry) => `groups/${groupId}/${partitionLocation(entry.topic, entry.partition)}`,
+          () => true,
+        );
+      },
     );
-    throwFailures('deleteOffsets', outcomes);
   }
 
   /** The broker coordinating a group (FindCoordinator, cached until an operation retries). */
@@ -1236,7 +1111,7 @@ export class Admin {
     send: (coordinator: number, group: Item[]) => Promise<Map<Item, Outcome | Error>>,
     signal?: AbortSignal,
   ): Promise<Map<Item, Outcome | Error>> {
-    const results = new Map<Item, Outcome | Error>();
+    const failures = new Map<Item, Error>();
     const byCoordinator = new Map<number, Item[]>();
     await Promise.all(
       [...groupBy(items, groupIdOf)].map(async ([groupId, list]) => {
@@ -1244,20 +1119,11 @@ export class Admin {
           const coordinator = await this.coordinatorOf(groupId, signal);
           byCoordinator.set(coordinator, [...(byCoordinator.get(coordinator) ?? []), ...list]);
         } catch (error) {
-          for (const item of list) results.set(item, error as Error);
+          for (const item of list) failures.set(item, error as Error);
         }
       }),
     );
-    await Promise.all(
-      [...byCoordinator].map(async ([coordinator, list]) => {
-        try {
-          for (const [item, outcome] of await send(coordinator, list)) results.set(item, outcome);
-        } catch (error) {
-          for (const item of list) results.set(item, error as Error);
-        }
-      }),
-    );
-    return results;
+    return sendEach(byCoordinator, send, failures);
   }
 
   /** Sends each leader its partitions' items, in parallel; items without a known leader fail retriably. */
@@ -1265,44 +1131,56 @@ export class Admin {
     items: Item[],
     send: (leader: number, group: Item[]) => Promise<Map<Item, Outcome | Error>>,
   ): Promise<Map<Item, Outcome | Error>> {
-    const results = new Map<Item, Outcome | Error>();
-    const groups = groupBy(items, (item) => this.cluster.metadata.leaderOf(item.topic, item.partition));
-    await Promise.all(
-      [...groups].map(async ([leader, group]) => {
-        if (leader < 0) {
-          for (const item of group) {
-            const known = this.cluster.metadata.topic(item.topic);
-            const location = partitionLocation(item.topic, item.partition);
-            // A partition beyond the topic's count will not appear by retrying; a missing leader may.
-            const topicError = this.cluster.metadata.snapshot.topicErrors.get(item.topic);
-            if (known !== undefined && item.partition >= known.partitions.length) {
-              results.set(
-                item,
-                new RangeError(`${location}: ${item.topic} has ${known.partitions.length} partitions`),
-              );
-            } else if (
-              topicError === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION ||
-              topicError === ErrorCode.INVALID_TOPIC_EXCEPTION
-            ) {
-              results.set(item, markFinal(kafkaErrorAt(topicError, location)));
-            } else {
-              results.set(item, kafkaErrorAt(ErrorCode.LEADER_NOT_AVAILABLE, location));
-            }
-          }
-          return;
-        }
-        // A request may name a partition once: asking twice about one partition takes several requests.
-        for (const part of withoutRepeats(group, (item) => `${item.topic}\u0000${item.partition}`)) {
-          try {
-            for (const [item, outcome] of await send(leader, part)) results.set(item, outcome);
-          } catch (error) {
-            for (const item of part) results.set(item, error as Error);
-          }
-        }
-      }),
+    const { byLeader, leaderless } = groupByLeader(this.cluster.metadata, items);
+    const failures = new Map<Item, Error>();
+    for (const item of leaderless) failures.set(item, this.leaderlessError(item));
+    // A request may name a partition once: asking twice about one partition takes several requests.
+    const requests = [...byLeader].flatMap(([leader, group]) =>
+      withoutRepeats(group, (item) => `${item.topic}\u0000${item.partition}`).map(
+        (part) => [leader, part] as const,
+      ),
     );
-    return results;
+    return sendEach(requests, send, failures);
   }
+
+  /** Why a partition without a known leader failed: not there at all (final), or no leader yet (retriable). */
+  private leaderlessError(item: { topic: string; partition: number }): Error {
+    const known = this.cluster.metadata.topic(item.topic);
+    const location = partitionLocation(item.topic, item.partition);
+    // A partition beyond the topic's count will not appear by retrying; a missing leader may.
+    const topicError = this.cluster.metadata.snapshot.topicErrors.get(item.topic);
+    if (known !== undefined && item.partition >= known.partitions.length) {
+      return new RangeError(`${location}: ${item.topic} has ${known.partitions.length} partitions`);
+    }
+    if (
+      topicError === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION ||
+      topicError === ErrorCode.INVALID_TOPIC_EXCEPTION
+    ) {
+      return markFinal(kafkaErrorAt(topicError, location));
+    }
+    return kafkaErrorAt(ErrorCode.LEADER_NOT_AVAILABLE, location);
+  }
+}
+
+/**
+ * Sends each group of items its request, all in parallel, and gathers the outcomes after `outcomes`
+ * (items already settled); a request that fails fails every item of its group with its error.
+ */
+async function sendEach<Target, Item, Outcome>(
+  groups: Iterable<readonly [Target, readonly Item[]]>,
+  send: (target: Target, group: Item[]) => Promise<Map<Item, Outcome | Error>>,
+  outcomes: Map<Item, Outcome | Error> = new Map(),
+): Promise<Map<Item, Outcome | Error>> {
+  await Promise.all(
+    [...groups].map(async ([target, group]) => {
+      try {
+        for (const [item, outcome] of await send(target, [...group])) outcomes.set(item, outcome);
+      } catch (error) {
+        for (const item of group) outcomes.set(item, error as Error);
+      }
+    }),
+  );
+  return outcomes;
 }
 
 /** Splits items into lists in which no key appears twice, keeping their order. */
@@ -1330,6 +1208,36 @@ function groupBy<Item, Key>(items: readonly Item[], keyOf: (item: Item) => Key):
     else group.push(item);
   }
   return groups;
+}
+
+/** A config resource as requests name it. */
+interface NamedConfigResource {
+  readonly type: ConfigResourceTypeName;
+  readonly name: string;
+}
+
+/** A broker's configs are asked of that broker; anything else of any broker. */
+function configTarget(resource: NamedConfigResource): number | 'any' {
+  if (resource.type === 'topic') return 'any';
+  const nodeId = Number(resource.name);
+  return Number.isInteger(nodeId) && resource.name !== '' ? nodeId : 'any';
+}
+
+/** The answer about a config resource in a DescribeConfigs or AlterConfigs response. */
+function configAnswer<Answer extends { readonly resourceName: string; readonly resourceType: number }>(
+  answers: readonly Answer[],
+  resource: NamedConfigResource,
+): Answer | undefined {
+  return answers.find(
+    (candidate) =>
+      candidate.resourceName === resource.name &&
+      candidate.resourceType === ConfigResourceType[resource.type],
+  );
+}
+
+/** `topics/orders`, `brokers/1`: where a config error happened. */
+function configLocation(resource: NamedConfigResource): string {
+  return `${resource.type}s/${resource.name}`;
 }
 
 function compareStrings(a: string, b: string): number {

@@ -1,39 +1,32 @@
-import { Reader } from '@sluice/protocol';
+import {
+  CONSUMER_PROTOCOL_TYPE,
+  decodeConsumerProtocolAssignment,
+  decodeConsumerProtocolSubscription,
+  type TopicPartitions,
+} from '@sluice/protocol';
 
 /**
- * The embedded protocol of groups whose protocol type is `consumer` (Kafka's ConsumerProtocol), as far as
- * an admin reads it: the topics a member subscribed to (its JoinGroup metadata) and the partitions the
- * leader assigned to it (its SyncGroup assignment). Every version starts with the fields of version 0;
- * later versions only append fields, which are not read here.
- *
- * Subscription: `version INT16, topics [STRING], user_data NULLABLE_BYTES, ...`
- * Assignment:   `version INT16, assigned_partitions [topic STRING, partitions [INT32]], user_data NULLABLE_BYTES`
+ * The embedded protocol of groups whose protocol type is `consumer` (@sluice/protocol's codec), as an admin
+ * shows it: the topics a member subscribed to (its JoinGroup metadata) and the partitions the leader
+ * assigned to it (its SyncGroup assignment), both sorted; null when a member's bytes are not a consumer
+ * subscription or assignment (a group of another kind may use the `consumer` type for its own bytes).
  */
 
-export const CONSUMER_PROTOCOL_TYPE = 'consumer';
+export { CONSUMER_PROTOCOL_TYPE, type TopicPartitions };
 
-export interface TopicPartitions {
-  readonly topic: string;
-  /** In ascending order. */
-  readonly partitions: readonly number[];
+function compareTopics(a: TopicPartitions, b: TopicPartitions): number {
+  return a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0;
 }
 
 /** The partitions of a consumer assignment ([] for the empty bytes of a member not yet assigned), or null when the bytes are not one. */
 export function decodeConsumerAssignment(bytes: Buffer): TopicPartitions[] | null {
-  if (bytes.length === 0) return [];
   try {
-    const reader = new Reader(bytes);
-    if (reader.int16() < 0) return null;
-    const topicCount = reader.arrayLength();
-    const assigned: TopicPartitions[] = [];
-    for (let i = 0; i < topicCount; i++) {
-      const topic = reader.string();
-      const partitionCount = reader.arrayLength();
-      const partitions: number[] = [];
-      for (let j = 0; j < partitionCount; j++) partitions.push(reader.int32());
-      assigned.push({ topic, partitions: partitions.sort((a, b) => a - b) });
-    }
-    return assigned.sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0));
+    return decodeConsumerProtocolAssignment(bytes)
+      .partitions.map(({ topic, partitions }) => ({
+        topic,
+        partitions: [...partitions].sort((a, b) => a - b),
+      }))
+      .sort(compareTopics);
   } catch {
     return null;
   }
@@ -43,12 +36,7 @@ export function decodeConsumerAssignment(bytes: Buffer): TopicPartitions[] | nul
 export function decodeConsumerSubscription(bytes: Buffer): string[] | null {
   if (bytes.length === 0) return null;
   try {
-    const reader = new Reader(bytes);
-    if (reader.int16() < 0) return null;
-    const topicCount = reader.arrayLength();
-    const topics: string[] = [];
-    for (let i = 0; i < topicCount; i++) topics.push(reader.string());
-    return topics.sort();
+    return [...decodeConsumerProtocolSubscription(bytes).topics].sort();
   } catch {
     return null;
   }

@@ -148,8 +148,8 @@ export class CompletedFetch<Record> {
       reader.skip(1); // attributes
       const timestampDelta = reader.varlongNumber();
       const offsetDelta = reader.varint();
-      const key = nullableField(reader);
-      const value = nullableField(reader);
+      const key = reader.varintNullableBytes();
+      const value = reader.varintNullableBytes();
       const headerCount = reader.varint();
       if (headerCount < 0 || headerCount > end - reader.offset) {
         throw new DecodeError(`invalid header count ${headerCount}`, reader.offset);
@@ -158,9 +158,9 @@ export class CompletedFetch<Record> {
       if (headerCount > 0) {
         const list: RecordHeader[] = [];
         for (let i = 0; i < headerCount; i++) {
-          const headerKey = nullableField(reader);
+          const headerKey = reader.varintNullableBytes();
           if (headerKey === null) throw new DecodeError('null header key', reader.offset);
-          list.push({ key: headerKey.toString('utf8'), value: nullableField(reader) });
+          list.push({ key: headerKey.toString('utf8'), value: reader.varintNullableBytes() });
         }
         headers = list;
       }
@@ -215,7 +215,7 @@ export class CompletedFetch<Record> {
       reader.skip(1); // attributes
       reader.varlongNumber(); // timestamp delta
       reader.varint(); // offset delta
-      const key = nullableField(reader);
+      const key = reader.varintNullableBytes();
       if (key === null || key.length < 4) this.corrupt('a control record without a 4-byte key');
       return key.readInt16BE(2);
     } catch (error) {
@@ -279,13 +279,4 @@ export class CompletedFetch<Record> {
       { offset: this.batchOffset },
     );
   }
-}
-
-/** A varint length, then that many bytes: -1 is null, other negatives are refused. */
-function nullableField(reader: Reader): Buffer | null {
-  const start = reader.offset;
-  const length = reader.varint();
-  if (length === -1) return null;
-  if (length < 0) throw new DecodeError(`invalid field length ${length}`, start);
-  return reader.raw(length);
 }

@@ -1,10 +1,12 @@
 import {
   booleanOption,
+  boundRelation,
   choiceOption,
+  clientOptionRelations,
   customOption,
+  INT32_MAX,
   integerOption,
   type NetworkOptions,
-  networkOptionRelations,
   networkOptionTable,
   type OptionRelation,
   type OptionTable,
@@ -60,8 +62,6 @@ export interface ResolvedConsumerOptions extends ResolvedNetworkOptions {
   autoCommitIntervalMs: number;
   partitionAssignmentStrategy: readonly AssignorName[];
 }
-
-const INT32_MAX = 2 ** 31 - 1;
 
 export const consumerOptionTable: OptionTable<ResolvedConsumerOptions> = {
   ...networkOptionTable,
@@ -199,17 +199,10 @@ export const consumerOptionTable: OptionTable<ResolvedConsumerOptions> = {
   }),
 };
 
-export const consumerOptionRelations: OptionRelation<ResolvedConsumerOptions>[] = [
-  ...(networkOptionRelations as OptionRelation<ResolvedConsumerOptions>[]),
-  {
-    option: 'heartbeatIntervalMs',
-    check: (o) =>
-      o.heartbeatIntervalMs < o.sessionTimeoutMs
-        ? null
-        : `heartbeatIntervalMs (${o.heartbeatIntervalMs}) must be below sessionTimeoutMs (${o.sessionTimeoutMs})`,
-  },
+export const consumerOptionRelations: OptionRelation<ResolvedConsumerOptions>[] = clientOptionRelations(
+  boundRelation('heartbeatIntervalMs', 'below', ['sessionTimeoutMs']),
   {
     option: 'groupInstanceId',
     check: (o) => (o.groupInstanceId === '' || o.groupId !== '' ? null : 'groupInstanceId needs a groupId'),
   },
-];
+);

@@ -2,8 +2,8 @@ import {
   ClientClosedError,
   type Clock,
   Cluster,
+  checkFunctionOption,
   defaultLogger,
-  InvalidOptionError,
   partitionLocation,
   type RandomSource,
   resolveOptions,
@@ -165,7 +165,6 @@ export class Consumer<Key = Buffer, Value = Buffer> {
   /** Errors for the application, delivered by the next read. */
   private readonly errors: Error[] = [];
   private readonly waiters = new Set<() => void>();
-  private connecting: Promise<void> | null = null;
   private lifecycle: Lifecycle = 'open';
   /** How partitions are chosen: by the application, by the group, or not yet. */
   private mode: 'none' | 'assign' | 'subscribe' = 'none';
@@ -192,11 +191,11 @@ export class Consumer<Key = Buffer, Value = Buffer> {
   constructor(options: ConsumerOptions<Key, Value>) {
     const { keyDeserializer, valueDeserializer, retry, logger, clock, random, ...config } = options;
     this.options = resolveOptions(consumerOptionTable, config, consumerOptionRelations);
-    this.keyDeserializer = checkDeserializer(
+    this.keyDeserializer = checkFunctionOption(
       'keyDeserializer',
       keyDeserializer ?? (deserializers.buffer as Deserializer<Key>),
     );
-    this.valueDeserializer = checkDeserializer(
+    this.valueDeserializer = checkFunctionOption(
       'valueDeserializer',
       valueDeserializer ?? (deserializers.buffer as Deserializer<Value>),
     );
@@ -261,16 +260,12 @@ export class Consumer<Key = Buffer, Value = Buffer> {
 
   /** Fetches the cluster metadata now (assign and subscribe do it otherwise). */
   connect(): Promise<void> {
-    if (this.connecting === null) {
-      this.connecting = this.cluster.connect();
-      this.connecting.then(
-        () => this.fetcher.schedule(),
-        () => {
-          this.connecting = null;
-        },
-      );
-    }
-    return this.connecting;
+    const connecting = this.cluster.connectOnce();
+    connecting.then(
+      () => this.fetcher.schedule(),
+      () => {},
+    );
+    return connecting;
   }
 
   /**
@@ -1273,30 +1268,19 @@ export class Consumer<Key = Buffer, Value = Buffer> {
     const keyDeserializer = this.keyDeserializer;
     const valueDeserializer = this.valueDeserializer;
     const rawBytes = this.rawBytes;
-    if (rawBytes !== null) {
-      return (offset, timestamp, key, value, headers) => {
-        const record = {
-          topic,
-          partition,
-          offset,
-          timestamp,
-          key: key === null ? null : keyDeserializer(key),
-          value: value === null ? null : valueDeserializer(value),
-          headers,
-        };
-        rawBytes.set(record, { key, value });
-        return record;
+    return (offset, timestamp, key, value, headers) => {
+      const record = {
+        topic,
+        partition,
+        offset,
+        timestamp,
+        key: key === null ? null : keyDeserializer(key),
+        value: value === null ? null : valueDeserializer(value),
+        headers,
       };
-    }
-    return (offset, timestamp, key, value, headers) => ({
-      topic,
-      partition,
-      offset,
-      timestamp,
-      key: key === null ? null : keyDeserializer(key),
-      value: value === null ? null : valueDeserializer(value),
-      headers,
-    });
+      rawBytes?.set(record, { key, value });
+      return record;
+    };
   }
 
   private startAt(state: PartitionState, offset: StartOffset | undefined): void {
@@ -1362,9 +1346,4 @@ function checkListener(listener: RebalanceListener): void {
       throw new TypeError(`${name} must be a function`);
     }
   }
-}
-
-function checkDeserializer<T>(name: string, deserializer: Deserializer<T>): Deserializer<T> {
-  if (typeof deserializer !== 'function') throw new InvalidOptionError(name, `${name} must be a function`);
-  return deserializer;
 }

@@ -10,6 +10,7 @@ import {
   type RandomSource,
   type RequestOptions,
   RequestTimeoutError,
+  untilAborted,
 } from '@sluice/network';
 import type { ApiDefinition, Input } from '@sluice/protocol';
 import type { Logger } from 'pino';
@@ -45,14 +46,8 @@ export class CoordinatorChannel {
   constructor(config: CoordinatorChannelOptions) {
     this.config = config;
     this.logger = config.logger;
-    const options = config.options;
-    this.pool = new BrokerPool({
-      bootstrapServers: options.bootstrapServers,
-      clientId: options.clientId,
-      requestTimeoutMs: options.requestTimeoutMs,
-      connectionSetupTimeoutMs: options.socketConnectionSetupTimeoutMs,
-      reconnectBackoffMs: options.reconnectBackoffMs,
-      reconnectBackoffMaxMs: options.reconnectBackoffMaxMs,
+    this.pool = BrokerPool.forClient({
+      ...config.options,
       logger: config.logger,
       clock: config.clock,
       random: config.random,
@@ -135,25 +130,6 @@ export class CoordinatorChannel {
         });
       this.finding = finding;
     }
-    const finding = this.finding;
-    if (signal === undefined) return finding;
-    return new Promise<Coordinator>((resolve, reject) => {
-      if (signal.aborted) {
-        reject(signal.reason);
-        return;
-      }
-      const onAbort = () => reject(signal.reason);
-      signal.addEventListener('abort', onAbort, { once: true });
-      finding.then(
-        (coordinator) => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(coordinator);
-        },
-        (error: unknown) => {
-          signal.removeEventListener('abort', onAbort);
-          reject(error);
-        },
-      );
-    });
+    return untilAborted(this.finding, signal);
   }
 }

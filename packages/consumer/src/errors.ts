@@ -1,11 +1,13 @@
-const marker = Symbol.for('sluice.consumer.NoOffsetForPartitionError');
+import { BrandedError, hasBrand } from '@sluice/network';
+
+/** Errors of the consumer itself, each branded (BrandedError) so `isInstance` works across two copies. */
 
 /**
  * A partition has no position to start from: no offset was given and autoOffsetReset is 'none' (or the
  * position fell out of range with 'none').
  */
-export class NoOffsetForPartitionError extends Error {
-  readonly [marker] = true;
+export class NoOffsetForPartitionError extends BrandedError {
+  static override readonly brand = 'sluice.consumer.NoOffsetForPartitionError';
   override readonly name = 'NoOffsetForPartitionError';
   readonly retriable = false;
 
@@ -13,48 +15,33 @@ export class NoOffsetForPartitionError extends Error {
     super(`${location}: no offset to start from, and autoOffsetReset is 'none'`);
   }
 
-  static isInstance(value: unknown): value is NoOffsetForPartitionError {
-    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[marker] === true;
+  static override isInstance(value: unknown): value is NoOffsetForPartitionError {
+    return hasBrand(value, NoOffsetForPartitionError.brand);
   }
 }
-
-const commitFailedMarker = Symbol.for('sluice.consumer.CommitFailedError');
-const illegalStateMarker = Symbol.for('sluice.consumer.IllegalStateError');
 
 /**
  * A commit the group refused because this member's generation is over (ILLEGAL_GENERATION,
  * UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID): the group rebalanced, and the partitions may be another member's
  * now, which will read again from the offsets committed before.
  */
-export class CommitFailedError extends Error {
-  readonly [commitFailedMarker] = true;
+export class CommitFailedError extends BrandedError {
+  static override readonly brand = 'sluice.consumer.CommitFailedError';
   override readonly name = 'CommitFailedError';
   readonly retriable = false;
 
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-  }
-
-  static isInstance(value: unknown): value is CommitFailedError {
-    return (
-      typeof value === 'object' &&
-      value !== null &&
-      (value as Record<symbol, unknown>)[commitFailedMarker] === true
-    );
+  static override isInstance(value: unknown): value is CommitFailedError {
+    return hasBrand(value, CommitFailedError.brand);
   }
 }
 
 /** A call that the consumer's mode does not allow: `assign` while subscribed, `subscribe` without a groupId, ... */
-export class IllegalStateError extends Error {
-  readonly [illegalStateMarker] = true;
+export class IllegalStateError extends BrandedError {
+  static override readonly brand = 'sluice.consumer.IllegalStateError';
   override readonly name = 'IllegalStateError';
   readonly retriable = false;
 
-  static isInstance(value: unknown): value is IllegalStateError {
-    return (
-      typeof value === 'object' &&
-      value !== null &&
-      (value as Record<symbol, unknown>)[illegalStateMarker] === true
-    );
+  static override isInstance(value: unknown): value is IllegalStateError {
+    return hasBrand(value, IllegalStateError.brand);
   }
 }

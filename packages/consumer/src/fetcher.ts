@@ -2,22 +2,15 @@ import {
   backoffMs,
   type Clock,
   type Cluster,
+  groupByLeader,
   isRetriable,
   kafkaErrorAt,
-  METADATA_REFRESH_ERROR_CODES,
   partitionLocation,
+  partitionsByTopic,
   type RandomSource,
-  type TimerHandle,
+  ScheduledLoop,
 } from '@sluice/network';
-import {
-  Apis,
-  ErrorCode,
-  type FetchResponse,
-  type FetchTopic,
-  type Input,
-  type ListOffsetsResponse,
-  type ListOffsetsTopic,
-} from '@sluice/protocol';
+import { Apis, ErrorCode, type FetchResponse, type ListOffsetsResponse } from '@sluice/protocol';
 import type { Logger } from 'pino';
 import {
   type AbortedTransaction,
@@ -62,65 +55,25 @@ export interface FetcherOptions {
  * OFFSET_OUT_OF_RANGE resets the position per autoOffsetReset (or reports NoOffsetForPartitionError for
  * 'none'); other errors are reported to the application and retried after a backoff.
  */
-export class Fetcher {
+export class Fetcher extends ScheduledLoop {
   private readonly cluster: Cluster;
   private readonly options: ResolvedConsumerOptions;
   private readonly config: FetcherOptions;
   private readonly logger: Logger;
-  private readonly clock: Clock;
   /** Brokers with a Fetch in flight. */
   private readonly fetching = new Set<number>();
   /** Brokers with a ListOffsets in flight. */
   private readonly listing = new Set<number>();
-  private scheduled = false;
-  private timer: TimerHandle | null = null;
-  private timerDueMs = Number.POSITIVE_INFINITY;
-  private stopped = false;
   private rotation = 0;
   /** Fetch size for a partition whose next batch is larger than maxPartitionFetchBytes. */
   private readonly enlargedFetchBytes = new Map<PartitionState, number>();
 
   constructor(config: FetcherOptions) {
+    super(config.clock, (error) => config.logger.error({ err: error }, 'fetcher run failed'));
     this.config = config;
     this.cluster = config.cluster;
     this.options = config.options;
     this.logger = config.logger;
-    this.clock = config.clock;
-  }
-
-  /** Looks for work soon (after a state change: assign, seek, resume, data consumed, metadata). */
-  schedule(): void {
-    if (this.scheduled || this.stopped) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      try {
-        this.run();
-      } catch (error) {
-        this.logger.error({ err: error }, 'fetcher run failed');
-      }
-    });
-  }
-
-  stop(): void {
-    this.stopped = true;
-    if (this.timer !== null) this.clock.clearTimeout(this.timer);
-    this.timer = null;
-  }
-
-  /** Runs again at `dueMs` (clock ms) at the latest. */
-  wakeAt(dueMs: number): void {
-    if (dueMs >= this.timerDueMs || this.stopped) return;
-    if (this.timer !== null) this.clock.clearTimeout(this.timer);
-    this.timerDueMs = dueMs;
-    this.timer = this.clock.setTimeout(
-      () => {
-        this.timer = null;
-        this.timerDueMs = Number.POSITIVE_INFINITY;
-        this.schedule();
-      },
-      Math.max(0, dueMs - this.clock.nowMs()),
-    );
   }
 
   private backoff(partition: PartitionState): void {
@@ -135,12 +88,10 @@ export class Fetcher {
     this.wakeAt(partition.retryAtMs);
   }
 
-  private run(): void {
-    if (this.stopped) return;
+  protected override run(): void {
     const now = this.clock.nowMs();
-    const toFetch = new Map<number, PartitionState[]>();
-    const toReset = new Map<number, PartitionState[]>();
-    let missingLeader = false;
+    const toFetch: PartitionState[] = [];
+    const toReset: PartitionState[] = [];
     const partitions = [...this.config.partitions()];
     const start = partitions.length === 0 ? 0 : this.rotation++ % partitions.length;
     for (let i = 0; i < partitions.length; i++) {
@@ -160,27 +111,17 @@ export class Fetcher {
         if (partition.paused || partition.fetching) continue;
         if (partition.buffered.length > Limits.MAX_PREFETCHED_FETCHES_PER_PARTITION) continue;
       }
-      const leader = this.cluster.metadata.leaderOf(partition.topic, partition.partition);
-      if (leader < 0) {
-        missingLeader = true;
-        continue;
-      }
-      const target = kind === 'positioned' ? toFetch : toReset;
-      let list = target.get(leader);
-      if (list === undefined) {
-        list = [];
-        target.set(leader, list);
-      }
-      list.push(partition);
+      (kind === 'positioned' ? toFetch : toReset).push(partition);
     }
-    if (missingLeader) {
-      this.cluster.metadata.invalidate();
+    const resets = groupByLeader(this.cluster.metadata, toReset);
+    const fetches = groupByLeader(this.cluster.metadata, toFetch);
+    if (resets.leaderless.length > 0 || fetches.leaderless.length > 0) {
       this.wakeAt(now + this.options.retryBackoffMs);
     }
-    for (const [nodeId, list] of toReset) {
+    for (const [nodeId, list] of resets.byLeader) {
       if (!this.listing.has(nodeId)) void this.resetPositions(nodeId, list);
     }
-    for (const [nodeId, list] of toFetch) {
+    for (const [nodeId, list] of fetches.byLeader) {
       if (!this.fetching.has(nodeId)) void this.fetch(nodeId, list);
     }
   }
@@ -192,22 +133,14 @@ export class Fetcher {
       generation: partition.generation,
       fetchOffset: partition.fetchOffset,
     }));
-    const byTopic = new Map<string, Input<FetchTopic>>();
-    for (const { partition, fetchOffset } of requested) {
-      partition.fetching = true;
-      let topic = byTopic.get(partition.topic);
-      if (topic === undefined) {
-        topic = { topic: partition.topic, partitions: [] };
-        byTopic.set(partition.topic, topic);
-      }
-      topic.partitions!.push({
-        partition: partition.partition,
-        currentLeaderEpoch: -1,
-        fetchOffset: BigInt(fetchOffset),
-        logStartOffset: -1n,
-        partitionMaxBytes: this.enlargedFetchBytes.get(partition) ?? this.options.maxPartitionFetchBytes,
-      });
-    }
+    for (const { partition } of requested) partition.fetching = true;
+    const byTopic = partitionsByTopic(partitions, (partition) => ({
+      partition: partition.partition,
+      currentLeaderEpoch: -1,
+      fetchOffset: BigInt(partition.fetchOffset),
+      logStartOffset: -1n,
+      partitionMaxBytes: this.enlargedFetchBytes.get(partition) ?? this.options.maxPartitionFetchBytes,
+    }));
     let response: FetchResponse;
     try {
       const connection = await this.cluster.connectionTo(nodeId);
@@ -221,7 +154,7 @@ export class Fetcher {
           isolationLevel: this.options.isolationLevel === 'read_committed' ? 1 : 0,
           sessionId: 0,
           sessionEpoch: -1,
-          topics: [...byTopic.values()],
+          topics: [...byTopic].map(([topic, list]) => ({ topic, partitions: list })),
           forgottenTopicsData: [],
           rackId: '',
         },
@@ -304,8 +237,9 @@ export class Fetcher {
       }
       return;
     }
-    if (METADATA_REFRESH_ERROR_CODES.has(code)) this.cluster.metadata.invalidate();
-    else if (!isRetriable(error)) this.config.onError(partition, error);
+    if (!this.cluster.metadata.invalidateIfStale(error) && !isRetriable(error)) {
+      this.config.onError(partition, error);
+    }
     this.backoff(partition);
   }
 
@@ -325,26 +259,24 @@ export class Fetcher {
   /** Looks up the earliest or latest offset of partitions without a position, on one broker. */
   private async resetPositions(nodeId: number, partitions: PartitionState[]): Promise<void> {
     this.listing.add(nodeId);
-    const requested: { partition: PartitionState; generation: number; strategy: 'earliest' | 'latest' }[] =
-      [];
-    const byTopic = new Map<string, Input<ListOffsetsTopic>>();
+    const requested: {
+      topic: string;
+      partition: PartitionState;
+      generation: number;
+      strategy: 'earliest' | 'latest';
+    }[] = [];
     for (const partition of partitions) {
       if (partition.state.kind !== 'reset-needed') continue;
       const strategy = partition.state.strategy;
       partition.state = { kind: 'resetting', strategy };
-      requested.push({ partition, generation: partition.generation, strategy });
-      let topic = byTopic.get(partition.topic);
-      if (topic === undefined) {
-        topic = { name: partition.topic, partitions: [] };
-        byTopic.set(partition.topic, topic);
-      }
-      topic.partitions!.push({
-        partitionIndex: partition.partition,
-        currentLeaderEpoch: -1,
-        timestamp: strategy === 'earliest' ? EARLIEST_TIMESTAMP : LATEST_TIMESTAMP,
-        maxNumOffsets: 1,
-      });
+      requested.push({ topic: partition.topic, partition, generation: partition.generation, strategy });
     }
+    const byTopic = partitionsByTopic(requested, ({ partition, strategy }) => ({
+      partitionIndex: partition.partition,
+      currentLeaderEpoch: -1,
+      timestamp: strategy === 'earliest' ? EARLIEST_TIMESTAMP : LATEST_TIMESTAMP,
+      maxNumOffsets: 1,
+    }));
     let response: ListOffsetsResponse | null = null;
     let failure: unknown = null;
     try {
@@ -352,7 +284,7 @@ export class Fetcher {
       response = await connection.request(Apis.ListOffsets, {
         replicaId: -1,
         isolationLevel: this.options.isolationLevel === 'read_committed' ? 1 : 0,
-        topics: [...byTopic.values()],
+        topics: [...byTopic].map(([name, list]) => ({ name, partitions: list })),
       });
     } catch (error) {
       failure = error;
@@ -366,12 +298,10 @@ export class Fetcher {
         ?.partitions.find((candidate) => candidate.partitionIndex === partition.partition);
       if (answer === undefined || answer.errorCode !== 0) {
         const code = answer?.errorCode ?? null;
-        if (code !== null && METADATA_REFRESH_ERROR_CODES.has(code)) this.cluster.metadata.invalidate();
-        if (code !== null && !isRetriable(kafkaErrorAt(code, 'x'))) {
-          this.config.onError(
-            partition,
-            kafkaErrorAt(code, partitionLocation(partition.topic, partition.partition)),
-          );
+        if (code !== null) {
+          const error = kafkaErrorAt(code, partitionLocation(partition.topic, partition.partition));
+          this.cluster.metadata.invalidateIfStale(error);
+          if (!isRetriable(error)) this.config.onError(partition, error);
         }
         this.logger.debug(
           { err: failure, code, topic: partition.topic, partition: partition.partition },

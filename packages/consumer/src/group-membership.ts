@@ -3,6 +3,7 @@ import {
   type Clock,
   COORDINATOR_MOVED_ERROR_CODES,
   ConnectionError,
+  INT32_MAX,
   kafkaErrorAt,
   ProtocolError,
   type RandomSource,
@@ -674,7 +675,7 @@ export class GroupMembership {
 
   private rebalanceRequestTimeoutMs(): number {
     // JoinGroup is held for up to the rebalance timeout (max.poll.interval.ms), SyncGroup until the leader's comes.
-    return Math.min(2 ** 31 - 1, this.options.maxPollIntervalMs + this.options.requestTimeoutMs);
+    return Math.min(INT32_MAX, this.options.maxPollIntervalMs + this.options.requestTimeoutMs);
   }
 
   private startHeartbeats(): void {

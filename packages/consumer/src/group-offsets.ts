@@ -4,6 +4,7 @@ import {
   isRetriable,
   kafkaErrorAt,
   partitionLocation,
+  partitionsByTopic,
   type RandomSource,
   retry,
 } from '@sluice/network';
@@ -146,15 +147,7 @@ export class GroupOffsets {
     options: OffsetRequestOptions,
   ): Promise<Map<string, number>> {
     const { channel, groupId } = this.config;
-    const byTopic = new Map<string, number[]>();
-    for (const { topic, partition } of partitions) {
-      let list = byTopic.get(topic);
-      if (list === undefined) {
-        list = [];
-        byTopic.set(topic, list);
-      }
-      list.push(partition);
-    }
+    const byTopic = partitionsByTopic(partitions, (entry) => entry.partition);
     return this.withRetry(options, async () => {
       const response = await channel.request(
         Apis.OffsetFetch,

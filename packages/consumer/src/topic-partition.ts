@@ -1,3 +1,5 @@
+import { partitionsByTopic } from '@sluice/network';
+
 export interface TopicPartition {
   readonly topic: string;
   readonly partition: number;
@@ -19,16 +21,7 @@ export function flattenTopicPartitions(
 export function groupByTopic(
   partitions: readonly TopicPartition[],
 ): { topic: string; partitions: number[] }[] {
-  const byTopic = new Map<string, number[]>();
-  for (const { topic, partition } of partitions) {
-    let list = byTopic.get(topic);
-    if (list === undefined) {
-      list = [];
-      byTopic.set(topic, list);
-    }
-    list.push(partition);
-  }
-  return [...byTopic.entries()]
+  return [...partitionsByTopic(partitions, (entry) => entry.partition)]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([topic, list]) => ({ topic, partitions: list.sort((x, y) => x - y) }));
 }

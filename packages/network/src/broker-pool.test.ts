@@ -1,9 +1,10 @@
 import { createServer, type Server } from 'node:net';
+import * as sluiceBroker from '@sluice/broker';
 import { Apis } from '@sluice/protocol';
+import { startSluiceBrokerBehindProxy } from '@sluice/test-support';
+import { startedForSuite } from '@sluice/test-support/vitest';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type InProcessBroker, startSluiceBroker } from '../test/support/sluice-broker.js';
-import { TcpProxy } from '../test/support/tcp-proxy.js';
+import { describe, expect, it } from 'vitest';
 import { BrokerPool, type BrokerPoolOptions } from './broker-pool.js';
 import { ManualClock } from './clock.js';
 import { ConnectionError } from './errors.js';
@@ -35,29 +36,19 @@ async function slammingServer(): Promise<{ server: Server; port: number; accepte
 }
 
 describe('BrokerPool', () => {
-  let broker: InProcessBroker;
-  let proxy: TcpProxy;
-
-  beforeAll(async () => {
-    proxy = await TcpProxy.start();
-    // Clients learn the proxy's address from metadata, so every connection goes through it.
-    broker = await startSluiceBroker({ 'advertised.listeners': `PLAINTEXT://127.0.0.1:${proxy.port}` });
-    proxy.setTarget('127.0.0.1', broker.broker.port);
-  });
-
-  afterAll(async () => {
-    await broker?.stop();
-    await proxy?.stop();
-  });
+  // Clients learn the proxy's address from metadata, so every connection goes through it.
+  const broker = startedForSuite(() => startSluiceBrokerBehindProxy(sluiceBroker));
 
   it('reconnects to a broker after the broker side drops the connection', async () => {
-    const pool = new BrokerPool(poolOptions(proxy.port, { reconnectBackoffMs: 0, reconnectBackoffMaxMs: 0 }));
+    const pool = new BrokerPool(
+      poolOptions(broker.proxy.port, { reconnectBackoffMs: 0, reconnectBackoffMaxMs: 0 }),
+    );
     const bootstrap = await pool.anyConnection();
     const metadata = await bootstrap.request(Apis.Metadata, { topics: [] });
     pool.setBrokers(new Map(metadata.brokers.map((node) => [node.nodeId, node])));
     const first = await pool.connection(1);
     await first.request(Apis.Metadata, { topics: [] });
-    expect(proxy.dropConnections()).toBeGreaterThan(0);
+    expect(broker.proxy.dropConnections()).toBeGreaterThan(0);
     await first.closed;
     const second = await pool.connection(1);
     expect(second).not.toBe(first);
@@ -66,11 +57,11 @@ describe('BrokerPool', () => {
   });
 
   it('shares one connection attempt among concurrent callers', async () => {
-    const before = proxy.accepted;
-    const pool = new BrokerPool(poolOptions(proxy.port));
+    const before = broker.proxy.accepted;
+    const pool = new BrokerPool(poolOptions(broker.proxy.port));
     const connections = await Promise.all(Array.from({ length: 10 }, () => pool.anyConnection()));
     expect(new Set(connections).size).toBe(1);
-    expect(proxy.accepted - before).toBe(1);
+    expect(broker.proxy.accepted - before).toBe(1);
     await pool.close();
     expect(connections[0].state).toBe('closed');
   });
@@ -105,15 +96,15 @@ describe('BrokerPool', () => {
   it('tries the next bootstrap server when one is down', async () => {
     const slamming = await slammingServer();
     const pool = new BrokerPool({
-      ...poolOptions(proxy.port),
+      ...poolOptions(broker.proxy.port),
       bootstrapServers: [
         { host: '127.0.0.1', port: slamming.port },
-        { host: '127.0.0.1', port: proxy.port },
+        { host: '127.0.0.1', port: broker.proxy.port },
       ],
     });
     for (let i = 0; i < 5; i++) {
       const connection = await pool.anyConnection();
-      expect(connection.address.port).toBe(proxy.port);
+      expect(connection.address.port).toBe(broker.proxy.port);
       connection.destroy(null);
     }
     await pool.close();

@@ -4,6 +4,8 @@ import { type BrokerAddress, formatAddress } from './broker-address.js';
 import { type Clock, type RandomSource, sleep, systemClock, systemRandom } from './clock.js';
 import { Connection } from './connection.js';
 import { ClientClosedError, ConnectionError } from './errors.js';
+import type { ResolvedNetworkOptions } from './network-options.js';
+import { untilAborted } from './until-aborted.js';
 
 export interface BrokerPoolOptions {
   readonly bootstrapServers: readonly BrokerAddress[];
@@ -47,6 +49,25 @@ export class BrokerPool {
   private readonly bootstrap: BrokerSlot[];
   private closed = false;
   private readonly abort = new AbortController();
+
+  /** A pool for a client, from its validated options (socketConnectionSetupTimeoutMs and the backoffs). */
+  static forClient(
+    options: ResolvedNetworkOptions &
+      Pick<BrokerPoolOptions, 'maxInFlightRequests' | 'logger' | 'clock' | 'random'>,
+  ): BrokerPool {
+    return new BrokerPool({
+      bootstrapServers: options.bootstrapServers,
+      clientId: options.clientId,
+      requestTimeoutMs: options.requestTimeoutMs,
+      connectionSetupTimeoutMs: options.socketConnectionSetupTimeoutMs,
+      reconnectBackoffMs: options.reconnectBackoffMs,
+      reconnectBackoffMaxMs: options.reconnectBackoffMaxMs,
+      maxInFlightRequests: options.maxInFlightRequests,
+      logger: options.logger,
+      clock: options.clock,
+      random: options.random,
+    });
+  }
 
   constructor(options: BrokerPoolOptions) {
     this.options = options;
@@ -134,26 +155,8 @@ export class BrokerPool {
         slot.opening = null;
       });
     }
-    if (signal === undefined) return slot.opening;
     // The shared attempt continues for other callers; this caller stops waiting when its signal aborts.
-    return new Promise<Connection>((resolve, reject) => {
-      if (signal.aborted) {
-        reject(signal.reason);
-        return;
-      }
-      const onAbort = () => reject(signal.reason);
-      signal.addEventListener('abort', onAbort, { once: true });
-      slot.opening!.then(
-        (connection) => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(connection);
-        },
-        (error: unknown) => {
-          signal.removeEventListener('abort', onAbort);
-          reject(error);
-        },
-      );
-    });
+    return untilAborted(slot.opening, signal);
   }
 
   private async open(slot: BrokerSlot, nodeId: number): Promise<Connection> {

@@ -1,9 +1,9 @@
-import { createServer } from 'node:net';
+import * as sluiceBroker from '@sluice/broker';
 import { Apis } from '@sluice/protocol';
+import { freePort, startSluiceBrokerBehindProxy } from '@sluice/test-support';
+import { startedForSuite } from '@sluice/test-support/vitest';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type InProcessBroker, startSluiceBroker } from '../test/support/sluice-broker.js';
-import { TcpProxy } from '../test/support/tcp-proxy.js';
+import { describe, expect, it } from 'vitest';
 import { Cluster } from './cluster.js';
 import { ConnectionError } from './errors.js';
 import { networkOptionRelations, networkOptionTable } from './network-options.js';
@@ -11,35 +11,15 @@ import { resolveOptions } from './options.js';
 
 const logger = pino({ level: 'silent' });
 
-async function unusedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 describe('Cluster', () => {
-  let broker: InProcessBroker;
-  let proxy: TcpProxy;
-
-  beforeAll(async () => {
-    proxy = await TcpProxy.start();
-    broker = await startSluiceBroker({ 'advertised.listeners': `PLAINTEXT://127.0.0.1:${proxy.port}` });
-    proxy.setTarget('127.0.0.1', broker.broker.port);
-  });
-
-  afterAll(async () => {
-    await broker?.stop();
-    await proxy?.stop();
-  });
+  const broker = startedForSuite(() => startSluiceBrokerBehindProxy(sluiceBroker));
 
   function client(): Cluster {
     return new Cluster({
       ...resolveOptions(
         networkOptionTable,
         {
-          bootstrapServers: `127.0.0.1:${proxy.port}`,
+          bootstrapServers: `127.0.0.1:${broker.proxy.port}`,
           retryBackoffMs: 20,
           retryBackoffMaxMs: 100,
           reconnectBackoffMs: 10,
@@ -55,9 +35,9 @@ describe('Cluster', () => {
   it('retries a request through a broker outage until it comes back, within the deadline', async () => {
     const cluster = client();
     await cluster.connect();
-    const deadPort = await unusedPort();
-    proxy.setTarget('127.0.0.1', deadPort);
-    proxy.dropConnections();
+    const deadPort = await freePort();
+    broker.proxy.setTarget('127.0.0.1', deadPort);
+    broker.proxy.dropConnections();
     const started = Date.now();
     const answer = cluster.requestWithRetry(
       'controller',
@@ -66,7 +46,7 @@ describe('Cluster', () => {
       { deadlineMs: started + 5_000 },
     );
     await new Promise((resolve) => setTimeout(resolve, 300));
-    proxy.setTarget('127.0.0.1', broker.broker.port);
+    broker.proxy.setTarget('127.0.0.1', broker.broker.port);
     await expect(answer).resolves.toMatchObject({ controllerId: 1 });
     expect(Date.now() - started).toBeGreaterThanOrEqual(250);
     await cluster.close();
@@ -75,13 +55,13 @@ describe('Cluster', () => {
   it('fails with the last connection error when the broker stays away past the deadline', async () => {
     const cluster = client();
     await cluster.connect();
-    proxy.setTarget('127.0.0.1', await unusedPort());
-    proxy.dropConnections();
+    broker.proxy.setTarget('127.0.0.1', await freePort());
+    broker.proxy.dropConnections();
     const error = await cluster
       .requestWithRetry(1, Apis.Metadata, { topics: [] }, { deadlineMs: Date.now() + 300 })
       .catch((failure: Error) => failure);
     expect(ConnectionError.isInstance(error)).toBe(true);
-    proxy.setTarget('127.0.0.1', broker.broker.port);
+    broker.proxy.setTarget('127.0.0.1', broker.broker.port);
     await cluster.close();
   });
 

@@ -43,24 +43,15 @@ export class Cluster {
   readonly random: RandomSource;
   readonly logger: Logger;
   private closed = false;
+  /** The first connect, shared by later connectOnce calls; null before it and after it failed. */
+  private connecting: Promise<void> | null = null;
 
   constructor(options: ClusterOptions) {
     this.options = options;
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? systemRandom;
     this.logger = options.logger;
-    this.pool = new BrokerPool({
-      bootstrapServers: options.bootstrapServers,
-      clientId: options.clientId,
-      requestTimeoutMs: options.requestTimeoutMs,
-      connectionSetupTimeoutMs: options.socketConnectionSetupTimeoutMs,
-      reconnectBackoffMs: options.reconnectBackoffMs,
-      reconnectBackoffMaxMs: options.reconnectBackoffMaxMs,
-      maxInFlightRequests: options.maxInFlightRequests,
-      logger: options.logger,
-      clock: this.clock,
-      random: this.random,
-    });
+    this.pool = BrokerPool.forClient({ ...options, clock: this.clock, random: this.random });
     this.metadata = new MetadataCache({
       pool: this.pool,
       metadataMaxAgeMs: options.metadataMaxAgeMs,
@@ -82,6 +73,21 @@ export class Cluster {
   async connect(signal?: AbortSignal): Promise<void> {
     await this.metadata.refresh(signal);
     this.metadata.start();
+  }
+
+  /**
+   * Connects (connect) on the first call; later calls share that attempt, and once it has failed the next
+   * call tries again. What the producer's, consumer's and admin's `connect()` do.
+   */
+  connectOnce(): Promise<void> {
+    if (this.connecting === null) {
+      const connecting = this.connect();
+      this.connecting = connecting;
+      connecting.catch(() => {
+        if (this.connecting === connecting) this.connecting = null;
+      });
+    }
+    return this.connecting;
   }
 
   /** The connection for `target`. */

@@ -1,9 +1,11 @@
 import { createServer } from 'node:net';
+import * as sluiceBroker from '@sluice/broker';
 import { Apis, type MetadataResponse, UnsupportedVersionError } from '@sluice/protocol';
+import { startSluiceBroker } from '@sluice/test-support';
+import { startedForSuite } from '@sluice/test-support/vitest';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { apiVersionsReply, type Reply, ScriptedBroker } from '../test/support/scripted-broker.js';
-import { type InProcessBroker, startSluiceBroker } from '../test/support/sluice-broker.js';
 import { Connection, type ConnectionOptions } from './connection.js';
 import { ClientClosedError, ConnectionError, ProtocolError, RequestTimeoutError } from './errors.js';
 
@@ -27,15 +29,7 @@ function delay(ms: number): Promise<void> {
 }
 
 describe('Connection against a Sluice broker', () => {
-  let broker: InProcessBroker;
-
-  beforeAll(async () => {
-    broker = await startSluiceBroker();
-  });
-
-  afterAll(async () => {
-    await broker?.stop();
-  });
+  const broker = startedForSuite(() => startSluiceBroker(sluiceBroker));
 
   it('negotiates the highest version each API has in common with the broker', async () => {
     const connection = await Connection.open(options(broker.broker.port));

@@ -1,24 +1,15 @@
 import { errorClassByCode, KafkaError } from '@sluice/protocol';
+import { BrandedError, hasBrand } from './branded-error.js';
 
 /**
  * Errors of the client side of the network. Like the protocol's KafkaError they carry `retriable`, so one
- * predicate (`isRetriable`) decides whether a request may be sent again. Each class is branded, so
- * `isInstance` works across two copies of this package.
+ * predicate (`isRetriable`) decides whether a request may be sent again. Each class is branded
+ * (BrandedError), so `isInstance` works across two copies of this package.
  */
 
-const connectionMarker = Symbol.for('sluice.network.ConnectionError');
-const timeoutMarker = Symbol.for('sluice.network.RequestTimeoutError');
-const optionMarker = Symbol.for('sluice.network.InvalidOptionError');
-const protocolMarker = Symbol.for('sluice.network.ProtocolError');
-const closedMarker = Symbol.for('sluice.network.ClientClosedError');
-
-function hasMarker(value: unknown, marker: symbol): boolean {
-  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[marker] === true;
-}
-
 /** The connection to a broker failed or closed before an answer came: the request may be sent again. */
-export class ConnectionError extends Error {
-  readonly [connectionMarker] = true;
+export class ConnectionError extends BrandedError {
+  static override readonly brand = 'sluice.network.ConnectionError';
   override readonly name = 'ConnectionError';
   readonly retriable = true;
 
@@ -31,14 +22,14 @@ export class ConnectionError extends Error {
     super(message, options);
   }
 
-  static isInstance(value: unknown): value is ConnectionError {
-    return hasMarker(value, connectionMarker);
+  static override isInstance(value: unknown): value is ConnectionError {
+    return hasBrand(value, ConnectionError.brand);
   }
 }
 
 /** No answer within request.timeout.ms (or connection setup within its timeout). */
-export class RequestTimeoutError extends Error {
-  readonly [timeoutMarker] = true;
+export class RequestTimeoutError extends BrandedError {
+  static override readonly brand = 'sluice.network.RequestTimeoutError';
   override readonly name = 'RequestTimeoutError';
   readonly retriable = true;
 
@@ -49,29 +40,25 @@ export class RequestTimeoutError extends Error {
     super(message);
   }
 
-  static isInstance(value: unknown): value is RequestTimeoutError {
-    return hasMarker(value, timeoutMarker);
+  static override isInstance(value: unknown): value is RequestTimeoutError {
+    return hasBrand(value, RequestTimeoutError.brand);
   }
 }
 
 /** The broker sent something that is not a valid answer: the connection is closed. */
-export class ProtocolError extends Error {
-  readonly [protocolMarker] = true;
+export class ProtocolError extends BrandedError {
+  static override readonly brand = 'sluice.network.ProtocolError';
   override readonly name = 'ProtocolError';
   readonly retriable = false;
 
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-  }
-
-  static isInstance(value: unknown): value is ProtocolError {
-    return hasMarker(value, protocolMarker);
+  static override isInstance(value: unknown): value is ProtocolError {
+    return hasBrand(value, ProtocolError.brand);
   }
 }
 
 /** An option is unknown, of the wrong type, out of its bounds, or inconsistent with another option. */
-export class InvalidOptionError extends Error {
-  readonly [optionMarker] = true;
+export class InvalidOptionError extends BrandedError {
+  static override readonly brand = 'sluice.network.InvalidOptionError';
   override readonly name = 'InvalidOptionError';
   readonly retriable = false;
 
@@ -83,19 +70,19 @@ export class InvalidOptionError extends Error {
     super(message);
   }
 
-  static isInstance(value: unknown): value is InvalidOptionError {
-    return hasMarker(value, optionMarker);
+  static override isInstance(value: unknown): value is InvalidOptionError {
+    return hasBrand(value, InvalidOptionError.brand);
   }
 }
 
 /** The producer, consumer, admin or connection was closed while the operation waited. */
-export class ClientClosedError extends Error {
-  readonly [closedMarker] = true;
+export class ClientClosedError extends BrandedError {
+  static override readonly brand = 'sluice.network.ClientClosedError';
   override readonly name = 'ClientClosedError';
   readonly retriable = false;
 
-  static isInstance(value: unknown): value is ClientClosedError {
-    return hasMarker(value, closedMarker);
+  static override isInstance(value: unknown): value is ClientClosedError {
+    return hasBrand(value, ClientClosedError.brand);
   }
 }
 

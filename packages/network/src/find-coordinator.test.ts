@@ -1,11 +1,8 @@
+import * as sluiceBroker from '@sluice/broker';
+import { startSluiceBroker } from '@sluice/test-support';
+import { describeWithMockCluster, startedForSuite } from '@sluice/test-support/vitest';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type MockCluster,
-  mockClusterUnavailableReason,
-  startMockCluster,
-} from '../test/support/librdkafka.js';
-import { type InProcessBroker, startSluiceBroker } from '../test/support/sluice-broker.js';
+import { describe, expect, it } from 'vitest';
 import { Cluster } from './cluster.js';
 import { ConnectionError } from './errors.js';
 import { findCoordinator } from './find-coordinator.js';
@@ -27,15 +24,7 @@ function client(bootstrap: string): Cluster {
 }
 
 describe('findCoordinator against a Sluice broker', () => {
-  let broker: InProcessBroker;
-
-  beforeAll(async () => {
-    broker = await startSluiceBroker();
-  });
-
-  afterAll(async () => {
-    await broker?.stop();
-  });
+  const broker = startedForSuite(() => startSluiceBroker(sluiceBroker));
 
   it('names the broker that coordinates a group, at the address its metadata advertises', async () => {
     const cluster = client(broker.bootstrap);
@@ -70,21 +59,10 @@ describe('findCoordinator against a Sluice broker', () => {
   });
 });
 
-const mockMissing = mockClusterUnavailableReason();
-
-describe.skipIf(mockMissing !== null)(
-  `findCoordinator against librdkafka's mock cluster${mockMissing ? ` (skipped: ${mockMissing})` : ''}`,
-  () => {
-    let mock: MockCluster;
-
-    beforeAll(async () => {
-      mock = await startMockCluster(300);
-    }, 300_000);
-
-    afterAll(async () => {
-      await mock?.stop();
-    });
-
+describeWithMockCluster(
+  "findCoordinator against librdkafka's mock cluster",
+  { lifetimeSeconds: 300 },
+  (mock) => {
     it('names one of its three brokers', async () => {
       const cluster = client(mock.bootstrap);
       try {

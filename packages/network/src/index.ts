@@ -3,6 +3,7 @@ export { ErrorCode, type ErrorCodeName, KafkaError, UnsupportedVersionError } fr
 export type { Logger } from 'pino';
 export { type ApiVersionRange, ApiVersionTable } from './api-version-table.js';
 export { backoffMs } from './backoff.js';
+export { BrandedError, hasBrand } from './branded-error.js';
 export { type BrokerAddress, formatAddress, parseAddress, parseBootstrapServers } from './broker-address.js';
 export { BrokerPool, type BrokerPoolOptions } from './broker-pool.js';
 export {
@@ -55,6 +56,7 @@ export {
   TopicMetadataTimeoutError,
 } from './metadata-cache.js';
 export {
+  clientOptionRelations,
   type NetworkOptions,
   networkOptionRelations,
   networkOptionTable,
@@ -62,9 +64,12 @@ export {
 } from './network-options.js';
 export {
   booleanOption,
+  boundRelation,
+  checkFunctionOption,
   choiceOption,
   customOption,
   describeOptions,
+  INT32_MAX,
   integerOption,
   type OptionRelation,
   type OptionSpec,
@@ -72,5 +77,13 @@ export {
   resolveOptions,
   stringOption,
 } from './options.js';
+export {
+  groupByLeader,
+  type LeaderGroups,
+  type PartitionItem,
+  partitionsByTopic,
+} from './partition-grouping.js';
 export { type RetryPolicy, retry } from './retry.js';
+export { ScheduledLoop } from './scheduled-loop.js';
 export { API_VERSIONS_REQUEST_VERSION, CLIENT_API_VERSIONS } from './supported-versions.js';
+export { untilAborted } from './until-aborted.js';

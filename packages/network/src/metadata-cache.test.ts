@@ -1,12 +1,9 @@
+import * as sluiceBroker from '@sluice/broker';
 import { InvalidTopicError, UnknownTopicOrPartitionError } from '@sluice/protocol';
+import { startSluiceBroker } from '@sluice/test-support';
+import { describeWithMockCluster, startedForSuite } from '@sluice/test-support/vitest';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type MockCluster,
-  mockClusterUnavailableReason,
-  startMockCluster,
-} from '../test/support/librdkafka.js';
-import { type InProcessBroker, startSluiceBroker } from '../test/support/sluice-broker.js';
+import { describe, expect, it } from 'vitest';
 import { Cluster } from './cluster.js';
 import { TopicMetadataTimeoutError } from './metadata-cache.js';
 import { type NetworkOptions, networkOptionRelations, networkOptionTable } from './network-options.js';
@@ -23,15 +20,7 @@ function cluster(options: NetworkOptions, allowAutoTopicCreation = true): Cluste
 }
 
 describe('MetadataCache against a Sluice broker', () => {
-  let broker: InProcessBroker;
-
-  beforeAll(async () => {
-    broker = await startSluiceBroker({ 'num.partitions': '3' });
-  });
-
-  afterAll(async () => {
-    await broker?.stop();
-  });
+  const broker = startedForSuite(() => startSluiceBroker(sluiceBroker, { 'num.partitions': '3' }));
 
   it('learns brokers and controller from the bootstrap server', async () => {
     const client = cluster({ bootstrapServers: broker.bootstrap });
@@ -114,36 +103,21 @@ describe('MetadataCache against a Sluice broker', () => {
   });
 });
 
-const mockUnavailable = mockClusterUnavailableReason();
-
-describe.skipIf(mockUnavailable !== null)(
-  `Cluster against librdkafka's mock cluster${mockUnavailable ? ` (skipped: ${mockUnavailable})` : ''}`,
-  () => {
-    let mock: MockCluster;
-
-    beforeAll(async () => {
-      // Its default ranges: Metadata only up to v2, which this client speaks too.
-      mock = await startMockCluster(120);
-    }, 300_000);
-
-    afterAll(async () => {
-      await mock?.stop();
-    });
-
-    it('bootstraps, negotiates Metadata v2, and connects to the leader of each partition', async () => {
-      const client = cluster({ bootstrapServers: mock.bootstrap.split(',')[0] });
-      await client.connect();
-      expect(client.metadata.snapshot.brokers.size).toBe(3);
-      const topic = await client.metadata.waitForTopic('t', Date.now() + 10_000);
-      expect(topic.partitions).toHaveLength(3);
-      for (const partition of topic.partitions) {
-        const connection = await client.connectionTo(partition.leaderId);
-        expect(connection.nodeId).toBe(partition.leaderId);
-        expect(connection.versions.summary().Metadata).toBe(2);
-        const node = client.metadata.snapshot.brokers.get(partition.leaderId)!;
-        expect(connection.address).toEqual({ host: node.host, port: node.port });
-      }
-      await client.close();
-    });
-  },
-);
+// Its default ranges: Metadata only up to v2, which this client speaks too.
+describeWithMockCluster("Cluster against librdkafka's mock cluster", { lifetimeSeconds: 120 }, (mock) => {
+  it('bootstraps, negotiates Metadata v2, and connects to the leader of each partition', async () => {
+    const client = cluster({ bootstrapServers: mock.bootstrap.split(',')[0] });
+    await client.connect();
+    expect(client.metadata.snapshot.brokers.size).toBe(3);
+    const topic = await client.metadata.waitForTopic('t', Date.now() + 10_000);
+    expect(topic.partitions).toHaveLength(3);
+    for (const partition of topic.partitions) {
+      const connection = await client.connectionTo(partition.leaderId);
+      expect(connection.nodeId).toBe(partition.leaderId);
+      expect(connection.versions.summary().Metadata).toBe(2);
+      const node = client.metadata.snapshot.brokers.get(partition.leaderId)!;
+      expect(connection.address).toEqual({ host: node.host, port: node.port });
+    }
+    await client.close();
+  });
+});

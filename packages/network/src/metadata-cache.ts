@@ -1,11 +1,19 @@
-import { Apis, ErrorCode, type MetadataResponse } from '@sluice/protocol';
+import { Apis, ErrorCode, KafkaError, type MetadataResponse } from '@sluice/protocol';
 import type { Logger } from 'pino';
+import { BrandedError, hasBrand } from './branded-error.js';
 import type { BrokerAddress } from './broker-address.js';
 import type { BrokerPool } from './broker-pool.js';
 import { type Clock, type RandomSource, sleep, type TimerHandle } from './clock.js';
-import { ClientClosedError, isRetriable, kafkaErrorAt } from './errors.js';
+import {
+  ClientClosedError,
+  ConnectionError,
+  isRetriable,
+  kafkaErrorAt,
+  RequestTimeoutError,
+} from './errors.js';
 import { Limits } from './limits.js';
 import { retry } from './retry.js';
+import { untilAborted } from './until-aborted.js';
 
 export interface PartitionMetadata {
   readonly partition: number;
@@ -65,7 +73,8 @@ const FATAL_TOPIC_ERROR_CODES: ReadonlySet<number> = new Set([
 ]);
 
 /** A topic did not appear in the metadata before the caller's deadline (max.block.ms for a producer). */
-export class TopicMetadataTimeoutError extends Error {
+export class TopicMetadataTimeoutError extends BrandedError {
+  static override readonly brand = 'sluice.network.TopicMetadataTimeoutError';
   override readonly name = 'TopicMetadataTimeoutError';
   readonly retriable = true;
 
@@ -76,6 +85,10 @@ export class TopicMetadataTimeoutError extends Error {
     super(`topics/${topic}: not present in metadata before the deadline; last error: ${cause.message}`, {
       cause,
     });
+  }
+
+  static override isInstance(value: unknown): value is TopicMetadataTimeoutError {
+    return hasBrand(value, TopicMetadataTimeoutError.brand);
   }
 }
 
@@ -203,14 +216,20 @@ export class MetadataCache {
       }
       promise = this.next;
     }
-    if (signal === undefined) return promise;
-    return Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        if (signal.aborted) reject(signal.reason);
-        signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-      }),
-    ]);
+    return untilAborted(promise, signal);
+  }
+
+  /**
+   * Invalidates the metadata when `error` says the view of leadership may be stale: a Kafka error in
+   * METADATA_REFRESH_ERROR_CODES (NOT_LEADER_OR_FOLLOWER, ...), a lost connection or a request timeout.
+   * Returns whether it did.
+   */
+  invalidateIfStale(error: unknown): boolean {
+    const stale = KafkaError.isInstance(error)
+      ? METADATA_REFRESH_ERROR_CODES.has(error.code)
+      : ConnectionError.isInstance(error) || RequestTimeoutError.isInstance(error);
+    if (stale) this.invalidate();
+    return stale;
   }
 
   /**

@@ -1,6 +1,8 @@
 import { type BrokerAddress, parseBootstrapServers } from './broker-address.js';
 import {
+  boundRelation,
   customOption,
+  INT32_MAX,
   integerOption,
   type OptionRelation,
   type OptionTable,
@@ -33,8 +35,6 @@ export interface ResolvedNetworkOptions {
   reconnectBackoffMaxMs: number;
   socketConnectionSetupTimeoutMs: number;
 }
-
-const INT32_MAX = 2 ** 31 - 1;
 
 export const networkOptionTable: OptionTable<ResolvedNetworkOptions> = {
   bootstrapServers: customOption<BrokerAddress[]>({
@@ -109,18 +109,13 @@ export const networkOptionTable: OptionTable<ResolvedNetworkOptions> = {
 };
 
 export const networkOptionRelations: OptionRelation<ResolvedNetworkOptions>[] = [
-  {
-    option: 'retryBackoffMaxMs',
-    check: (options) =>
-      options.retryBackoffMaxMs >= options.retryBackoffMs
-        ? null
-        : `retryBackoffMaxMs (${options.retryBackoffMaxMs}) must be at least retryBackoffMs (${options.retryBackoffMs})`,
-  },
-  {
-    option: 'reconnectBackoffMaxMs',
-    check: (options) =>
-      options.reconnectBackoffMaxMs >= options.reconnectBackoffMs
-        ? null
-        : `reconnectBackoffMaxMs (${options.reconnectBackoffMaxMs}) must be at least reconnectBackoffMs (${options.reconnectBackoffMs})`,
-  },
+  boundRelation('retryBackoffMaxMs', 'at least', ['retryBackoffMs']),
+  boundRelation('reconnectBackoffMaxMs', 'at least', ['reconnectBackoffMs']),
 ];
+
+/** The relations of a client's options: the network's, then the client's own. */
+export function clientOptionRelations<Resolved extends ResolvedNetworkOptions>(
+  ...relations: OptionRelation<Resolved>[]
+): OptionRelation<Resolved>[] {
+  return [...(networkOptionRelations as OptionRelation<Resolved>[]), ...relations];
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionError } from './errors.js';
 import { networkOptionRelations, networkOptionTable } from './network-options.js';
-import { describeOptions, resolveOptions } from './options.js';
+import { boundRelation, describeOptions, resolveOptions } from './options.js';
 
 function resolve(input: object) {
   return resolveOptions(networkOptionTable, input, networkOptionRelations);
@@ -84,5 +84,25 @@ describe('network options', () => {
     const table = describeOptions(networkOptionTable);
     expect(table).toContain('| `requestTimeoutMs` | `request.timeout.ms` | `30000` |');
     expect(table).toContain('| `bootstrapServers` | `bootstrap.servers` | required |');
+  });
+
+  it('states bounds between options as at least, at most or below a sum of others', () => {
+    interface Sizes {
+      batchBytes: number;
+      headerBytes: number;
+      bodyBytes: number;
+    }
+    const sizes: Sizes = { batchBytes: 100, headerBytes: 61, bodyBytes: 39 };
+    const check = (bound: 'at least' | 'at most' | 'below', values: Sizes) =>
+      boundRelation<Sizes>('batchBytes', bound, ['headerBytes', 'bodyBytes']).check(values);
+    expect(check('at least', sizes)).toBeNull();
+    expect(check('at most', sizes)).toBeNull();
+    expect(check('below', sizes)).toBe('batchBytes (100) must be below headerBytes + bodyBytes (100)');
+    expect(check('at least', { ...sizes, batchBytes: 99 })).toBe(
+      'batchBytes (99) must be at least headerBytes + bodyBytes (100)',
+    );
+    expect(check('at most', { ...sizes, batchBytes: 101 })).toBe(
+      'batchBytes (101) must not exceed headerBytes + bodyBytes (100)',
+    );
   });
 });

@@ -31,6 +31,38 @@ export interface OptionRelation<Resolved> {
   readonly check: (options: Resolved) => string | null;
 }
 
+/** The largest value of a Kafka INT32 config (most `.ms` and `.bytes` configs). */
+export const INT32_MAX = 2 ** 31 - 1;
+
+type NumericOption<Resolved> = {
+  [K in keyof Resolved & string]: Resolved[K] extends number ? K : never;
+}[keyof Resolved & string];
+
+const BOUND_WORDS = { 'at least': 'must be at least', 'at most': 'must not exceed', below: 'must be below' };
+
+/**
+ * The relation "`option` is at least / at most / below the sum of `others`", e.g.
+ * `boundRelation('deliveryTimeoutMs', 'at least', ['lingerMs', 'requestTimeoutMs'])`; its message names
+ * both sides with their values: `deliveryTimeoutMs (100) must be at least lingerMs + requestTimeoutMs (200)`.
+ */
+export function boundRelation<Resolved>(
+  option: NumericOption<Resolved>,
+  bound: keyof typeof BOUND_WORDS,
+  others: readonly NumericOption<Resolved>[],
+): OptionRelation<Resolved> {
+  return {
+    option,
+    check(options) {
+      const value = options[option] as number;
+      let limit = 0;
+      for (const other of others) limit += options[other] as number;
+      const holds =
+        bound === 'at least' ? value >= limit : bound === 'at most' ? value <= limit : value < limit;
+      return holds ? null : `${option} (${value}) ${BOUND_WORDS[bound]} ${others.join(' + ')} (${limit})`;
+    },
+  };
+}
+
 interface SpecBase<T> {
   kafkaName: string;
   description: string;
@@ -49,86 +81,53 @@ function describe(value: unknown): string {
 export function integerOption(
   spec: SpecBase<number> & { min: number; max: number; unit?: string },
 ): OptionSpec<number> {
-  const unit = spec.unit ? ` ${spec.unit}` : '';
-  return {
-    kafkaName: spec.kafkaName,
-    defaultValue: spec.defaultValue,
-    required: spec.required ?? false,
-    description: spec.description,
-    domain: `integer in [${spec.min}, ${spec.max}]${unit}`,
-    parse(value, name) {
-      if (typeof value !== 'number' || !Number.isInteger(value) || value < spec.min || value > spec.max) {
-        throw new InvalidOptionError(
-          name,
-          `${name} (${spec.kafkaName}) must be an integer in [${spec.min}, ${spec.max}]${unit}, got ${describe(value)}`,
-        );
-      }
-      return value;
-    },
-  };
+  const domain = `integer in [${spec.min}, ${spec.max}]${spec.unit ? ` ${spec.unit}` : ''}`;
+  return customOption({
+    ...spec,
+    domain,
+    parse: (value) =>
+      typeof value === 'number' && Number.isInteger(value) && value >= spec.min && value <= spec.max
+        ? value
+        : { invalid: `must be an ${domain}` },
+  });
 }
 
 export function booleanOption(spec: SpecBase<boolean>): OptionSpec<boolean> {
-  return {
-    kafkaName: spec.kafkaName,
-    defaultValue: spec.defaultValue,
-    required: spec.required ?? false,
-    description: spec.description,
+  return customOption({
+    ...spec,
     domain: 'true or false',
-    parse(value, name) {
-      if (typeof value !== 'boolean') {
-        throw new InvalidOptionError(
-          name,
-          `${name} (${spec.kafkaName}) must be true or false, got ${describe(value)}`,
-        );
-      }
-      return value;
-    },
-  };
+    parse: (value) => (typeof value === 'boolean' ? value : { invalid: 'must be true or false' }),
+  });
 }
 
 /** One of a fixed set of values. */
 export function choiceOption<const T extends string | number>(
   spec: SpecBase<T> & { choices: readonly T[] },
 ): OptionSpec<T> {
-  return {
-    kafkaName: spec.kafkaName,
-    defaultValue: spec.defaultValue,
-    required: spec.required ?? false,
-    description: spec.description,
-    domain: `one of ${spec.choices.map(describe).join(', ')}`,
-    parse(value, name) {
-      if (!spec.choices.includes(value as T)) {
-        throw new InvalidOptionError(
-          name,
-          `${name} (${spec.kafkaName}) must be one of ${spec.choices.map(describe).join(', ')}, got ${describe(value)}`,
-        );
-      }
-      return value as T;
-    },
-  };
+  const domain = `one of ${spec.choices.map(describe).join(', ')}`;
+  return customOption<T>({
+    ...spec,
+    domain,
+    parse: (value) => (spec.choices.includes(value as T) ? (value as T) : { invalid: `must be ${domain}` }),
+  });
 }
 
 export function stringOption(spec: SpecBase<string> & { maxLength: number }): OptionSpec<string> {
-  return {
-    kafkaName: spec.kafkaName,
-    defaultValue: spec.defaultValue,
-    required: spec.required ?? false,
-    description: spec.description,
-    domain: `string of at most ${spec.maxLength} characters`,
-    parse(value, name) {
-      if (typeof value !== 'string' || value.length > spec.maxLength) {
-        throw new InvalidOptionError(
-          name,
-          `${name} (${spec.kafkaName}) must be a string of at most ${spec.maxLength} characters, got ${describe(value)}`,
-        );
-      }
-      return value;
-    },
-  };
+  const domain = `string of at most ${spec.maxLength} characters`;
+  return customOption({
+    ...spec,
+    domain,
+    parse: (value) =>
+      typeof value === 'string' && value.length <= spec.maxLength
+        ? value
+        : { invalid: `must be a ${domain}` },
+  });
 }
 
-/** Any other shape: `parse` returns the normalized value or a message saying what is wrong. */
+/**
+ * Any other shape: `parse` returns the normalized value or what is wrong with it (`{ invalid: 'must be
+ * ...' }`), which becomes an InvalidOptionError naming the option, its Kafka config and the value given.
+ */
 export function customOption<T>(
   spec: SpecBase<T> & { domain: string; parse: (value: unknown) => T | { invalid: string } },
 ): OptionSpec<T> {
@@ -149,6 +148,15 @@ export function customOption<T>(
       return parsed as T;
     },
   };
+}
+
+/**
+ * An option given as a function (a serializer, a deserializer): returned as is, or an InvalidOptionError
+ * when it is not a function.
+ */
+export function checkFunctionOption<F>(name: string, value: F): F {
+  if (typeof value !== 'function') throw new InvalidOptionError(name, `${name} must be a function`);
+  return value;
 }
 
 /** Levenshtein distance, for "did you mean" suggestions. */

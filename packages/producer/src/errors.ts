@@ -1,22 +1,16 @@
+import { BrandedError, hasBrand } from '@sluice/network';
+
 /**
  * Errors of the producer itself (the broker's are the protocol's KafkaError subclasses, with a location).
- * Each is branded so `isInstance` works across two copies of this package.
+ * Each is branded (BrandedError) so `isInstance` works across two copies of this package.
  */
-
-const bufferMarker = Symbol.for('sluice.producer.BufferExhaustedError');
-const deliveryMarker = Symbol.for('sluice.producer.DeliveryTimeoutError');
-const tooLargeMarker = Symbol.for('sluice.producer.RecordTooLargeError');
-
-function hasMarker(value: unknown, marker: symbol): boolean {
-  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[marker] === true;
-}
 
 /**
  * The buffer pool (buffer.memory) stayed full for max.block.ms: the records of this `send` were not taken,
  * none of them will be sent. Records taken earlier are unaffected.
  */
-export class BufferExhaustedError extends Error {
-  readonly [bufferMarker] = true;
+export class BufferExhaustedError extends BrandedError {
+  static override readonly brand = 'sluice.producer.BufferExhaustedError';
   override readonly name = 'BufferExhaustedError';
   readonly retriable = true;
   /**
@@ -35,8 +29,8 @@ export class BufferExhaustedError extends Error {
     );
   }
 
-  static isInstance(value: unknown): value is BufferExhaustedError {
-    return hasMarker(value, bufferMarker);
+  static override isInstance(value: unknown): value is BufferExhaustedError {
+    return hasBrand(value, BufferExhaustedError.brand);
   }
 }
 
@@ -44,8 +38,8 @@ export class BufferExhaustedError extends Error {
  * A batch was not acknowledged within delivery.timeout.ms of its creation. Its records may or may not have
  * been written (the last attempt's outcome is unknown); they were not acknowledged.
  */
-export class DeliveryTimeoutError extends Error {
-  readonly [deliveryMarker] = true;
+export class DeliveryTimeoutError extends BrandedError {
+  static override readonly brand = 'sluice.producer.DeliveryTimeoutError';
   override readonly name = 'DeliveryTimeoutError';
   readonly retriable = true;
 
@@ -61,14 +55,14 @@ export class DeliveryTimeoutError extends Error {
     );
   }
 
-  static isInstance(value: unknown): value is DeliveryTimeoutError {
-    return hasMarker(value, deliveryMarker);
+  static override isInstance(value: unknown): value is DeliveryTimeoutError {
+    return hasBrand(value, DeliveryTimeoutError.brand);
   }
 }
 
 /** One record is larger than max.request.size or buffer.memory allows: it can never be sent. */
-export class RecordTooLargeError extends Error {
-  readonly [tooLargeMarker] = true;
+export class RecordTooLargeError extends BrandedError {
+  static override readonly brand = 'sluice.producer.RecordTooLargeError';
   override readonly name = 'RecordTooLargeError';
   readonly retriable = false;
 
@@ -82,7 +76,7 @@ export class RecordTooLargeError extends Error {
     );
   }
 
-  static isInstance(value: unknown): value is RecordTooLargeError {
-    return hasMarker(value, tooLargeMarker);
+  static override isInstance(value: unknown): value is RecordTooLargeError {
+    return hasBrand(value, RecordTooLargeError.brand);
   }
 }

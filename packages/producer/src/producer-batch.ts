@@ -1,4 +1,5 @@
 import {
+  appendRecord,
   BatchLayout,
   type CompressionName,
   CompressionType,
@@ -8,7 +9,15 @@ import {
   LOG_OVERHEAD_BYTES,
   NO_PARTITION_LEADER_EPOCH,
   RECORD_BATCH_HEADER_BYTES,
+  recordFieldWithLengthBytes,
+  varintBytes,
 } from '@sluice/protocol';
+
+/**
+ * The protocol's record sizing under this package's names: `fieldBytes`, the encoded length of a key, value
+ * or header value (-1 for null), and `headersBytes`, the bytes of a record's headers section.
+ */
+export { recordFieldBytes as fieldBytes, recordHeadersBytes as headersBytes } from '@sluice/protocol';
 
 /** Where an acknowledged record landed. */
 export interface RecordMetadata {
@@ -39,53 +48,13 @@ export interface RecordHeaderInput {
  */
 export type BatchState = 'open' | 'closed' | 'in-flight' | 'done';
 
-/** Encoded length of a key, value or header value; -1 for null. */
-export function fieldBytes(value: Buffer | Uint8Array | string | null): number {
-  if (value === null) return -1;
-  return typeof value === 'string' ? Buffer.byteLength(value, 'utf8') : value.length;
-}
-
-function varintBytes(value: number): number {
-  let raw = ((value << 1) ^ (value >> 31)) >>> 0;
-  let bytes = 1;
-  while (raw >= 0x80) {
-    raw >>>= 7;
-    bytes++;
-  }
-  return bytes;
-}
-
-function varlongBytes(value: number): number {
-  let raw = value >= 0 ? value * 2 : -value * 2 - 1;
-  let bytes = 1;
-  while (raw >= 0x80) {
-    raw = Math.floor(raw / 128);
-    bytes++;
-  }
-  return bytes;
-}
-
-function fieldWithLengthBytes(byteLength: number): number {
-  return byteLength < 0 ? 1 : varintBytes(byteLength) + byteLength;
-}
-
-/** Bytes of a record's headers section (count and headers). */
-export function headersBytes(headers: readonly RecordHeaderInput[] | null): number {
-  if (headers === null || headers.length === 0) return 1;
-  let bytes = varintBytes(headers.length);
-  for (const header of headers) {
-    bytes += fieldWithLengthBytes(Buffer.byteLength(header.key, 'utf8'));
-    bytes += fieldWithLengthBytes(fieldBytes(header.value));
-  }
-  return bytes;
-}
-
 /**
  * The most a record can take in a batch, whatever its offset and timestamp deltas (for sizing a batch
  * buffer that must hold it).
  */
 export function maxRecordBytes(keyBytes: number, valueBytes: number, headerBytes: number): number {
-  const body = 1 + 10 + 5 + fieldWithLengthBytes(keyBytes) + fieldWithLengthBytes(valueBytes) + headerBytes;
+  const body =
+    1 + 10 + 5 + recordFieldWithLengthBytes(keyBytes) + recordFieldWithLengthBytes(valueBytes) + headerBytes;
   return varintBytes(body) + body;
 }
 
@@ -167,38 +136,22 @@ export class ProducerBatch {
       this.baseTimestamp = timestampMs;
       this.maxTimestamp = timestampMs;
     }
-    const timestampDelta = timestampMs - this.baseTimestamp;
-    const bodyBytes =
-      1 +
-      varlongBytes(timestampDelta) +
-      varintBytes(offsetDelta) +
-      fieldWithLengthBytes(keyBytes) +
-      fieldWithLengthBytes(valueBytes) +
-      headerBytes;
-    const recordBytes = varintBytes(bodyBytes) + bodyBytes;
-    if (this.position + recordBytes > this.buffer.length) {
+    const position = appendRecord(
+      this.buffer,
+      this.position,
+      timestampMs - this.baseTimestamp,
+      offsetDelta,
+      key,
+      keyBytes,
+      value,
+      valueBytes,
+      headers,
+      headerBytes,
+    );
+    if (position < 0) {
       if (offsetDelta === 0)
         throw new Error(`batch buffer of ${this.buffer.length} bytes cannot hold its first record`);
       return false;
-    }
-    const buffer = this.buffer;
-    let position = writeVarint(buffer, this.position, bodyBytes);
-    buffer[position++] = 0; // attributes
-    position = writeVarlong(buffer, position, timestampDelta);
-    position = writeVarint(buffer, position, offsetDelta);
-    position = writeField(buffer, position, key, keyBytes);
-    position = writeField(buffer, position, value, valueBytes);
-    if (headers === null || headers.length === 0) {
-      buffer[position++] = 0;
-    } else {
-      position = writeVarint(buffer, position, headers.length);
-      for (const header of headers) {
-        position = writeField(buffer, position, header.key, Buffer.byteLength(header.key, 'utf8'));
-        position = writeField(buffer, position, header.value, fieldBytes(header.value));
-      }
-    }
-    if (position - this.position !== recordBytes) {
-      throw new Error(`record took ${position - this.position} bytes but was sized at ${recordBytes}`);
     }
     this.position = position;
     if (timestampMs > this.maxTimestamp) this.maxTimestamp = timestampMs;
@@ -322,37 +275,4 @@ export class ProducerBatch {
       operation.reject(error);
     }
   }
-}
-
-function writeVarint(buffer: Buffer, position: number, value: number): number {
-  let raw = ((value << 1) ^ (value >> 31)) >>> 0;
-  while (raw >= 0x80) {
-    buffer[position++] = (raw & 0x7f) | 0x80;
-    raw >>>= 7;
-  }
-  buffer[position++] = raw;
-  return position;
-}
-
-function writeVarlong(buffer: Buffer, position: number, value: number): number {
-  let raw = value >= 0 ? value * 2 : -value * 2 - 1;
-  while (raw >= 0x80) {
-    buffer[position++] = (raw % 128) | 0x80;
-    raw = Math.floor(raw / 128);
-  }
-  buffer[position++] = raw;
-  return position;
-}
-
-function writeField(
-  buffer: Buffer,
-  position: number,
-  value: Buffer | Uint8Array | string | null,
-  byteLength: number,
-): number {
-  position = writeVarint(buffer, position, byteLength);
-  if (byteLength <= 0) return position;
-  if (typeof value === 'string') buffer.write(value, position, byteLength, 'utf8');
-  else buffer.set(value as Uint8Array, position);
-  return position + byteLength;
 }

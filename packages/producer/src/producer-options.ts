@@ -1,10 +1,12 @@
 import {
   booleanOption,
+  boundRelation,
   choiceOption,
+  clientOptionRelations,
   customOption,
+  INT32_MAX,
   integerOption,
   type NetworkOptions,
-  networkOptionRelations,
   networkOptionTable,
   type OptionRelation,
   type OptionTable,
@@ -47,8 +49,6 @@ export interface ResolvedProducerOptions extends ResolvedNetworkOptions {
   maxInFlightRequestsPerConnection: number;
   partitionerIgnoreKeys: boolean;
 }
-
-const INT32_MAX = 2 ** 31 - 1;
 
 export const producerOptionTable: OptionTable<ResolvedProducerOptions> = {
   ...networkOptionTable,
@@ -147,22 +147,9 @@ export const producerOptionTable: OptionTable<ResolvedProducerOptions> = {
 /** Kafka's limit: idempotence keeps order only with at most 5 requests in flight. */
 export const MAX_IN_FLIGHT_FOR_IDEMPOTENCE = 5;
 
-export const producerOptionRelations: OptionRelation<ResolvedProducerOptions>[] = [
-  ...(networkOptionRelations as OptionRelation<ResolvedProducerOptions>[]),
-  {
-    option: 'deliveryTimeoutMs',
-    check: (o) =>
-      o.deliveryTimeoutMs >= o.lingerMs + o.requestTimeoutMs
-        ? null
-        : `deliveryTimeoutMs (${o.deliveryTimeoutMs}) must be at least lingerMs + requestTimeoutMs (${o.lingerMs + o.requestTimeoutMs})`,
-  },
-  {
-    option: 'batchSizeBytes',
-    check: (o) =>
-      o.batchSizeBytes <= o.bufferMemoryBytes
-        ? null
-        : `batchSizeBytes (${o.batchSizeBytes}) must not exceed bufferMemoryBytes (${o.bufferMemoryBytes})`,
-  },
+export const producerOptionRelations: OptionRelation<ResolvedProducerOptions>[] = clientOptionRelations(
+  boundRelation('deliveryTimeoutMs', 'at least', ['lingerMs', 'requestTimeoutMs']),
+  boundRelation('batchSizeBytes', 'at most', ['bufferMemoryBytes']),
   {
     option: 'acks',
     check: (o) =>
@@ -182,7 +169,7 @@ export const producerOptionRelations: OptionRelation<ResolvedProducerOptions>[] 
     check: (o) =>
       o.idempotent === true && o.retries === 0 ? 'idempotent producers need retries above 0' : null,
   },
-];
+);
 
 /** Whether the producer is idempotent: as asked, or by default when nothing conflicts (as Kafka 3+ does). */
 export function isIdempotent(options: ResolvedProducerOptions): boolean {

@@ -2,8 +2,8 @@ import {
   ClientClosedError,
   type Clock,
   Cluster,
+  checkFunctionOption,
   defaultLogger,
-  InvalidOptionError,
   type RandomSource,
   resolveOptions,
   systemClock,
@@ -99,8 +99,6 @@ export class Producer<Key = Buffer | string | null, Value = Buffer | string | nu
   private readonly clock: Clock;
   private lifecycle: Lifecycle = 'open';
   private closing: Promise<void> | null = null;
-  /** Resolves when the cluster metadata was first fetched. */
-  private connecting: Promise<void> | null = null;
   /** The tail of the sends that had to wait; later sends queue behind it. */
   private appendTail: Promise<void> | null = null;
   /** Partitioner view of each topic, rebuilt when the metadata changes. */
@@ -111,11 +109,11 @@ export class Producer<Key = Buffer | string | null, Value = Buffer | string | nu
     const { keySerializer, valueSerializer, logger, clock, random, ...config } = options;
     this.options = resolveOptions(producerOptionTable, config, producerOptionRelations);
     this.idempotent = isIdempotent(this.options);
-    this.keySerializer = checkSerializer(
+    this.keySerializer = checkFunctionOption(
       'keySerializer',
       keySerializer ?? (serializers.raw as Serializer<Key>),
     );
-    this.valueSerializer = checkSerializer(
+    this.valueSerializer = checkFunctionOption(
       'valueSerializer',
       valueSerializer ?? (serializers.raw as Serializer<Value>),
     );
@@ -154,19 +152,13 @@ export class Producer<Key = Buffer | string | null, Value = Buffer | string | nu
     this.partitioner = new DefaultPartitioner(randomSource, this.options.partitionerIgnoreKeys);
     this.cluster.metadata.onChange(() => {
       this.topics.clear();
-      this.sender.wakeup();
+      this.sender.schedule();
     });
   }
 
   /** Fetches the cluster metadata now (send does it on first use otherwise). */
   connect(): Promise<void> {
-    if (this.connecting === null) {
-      this.connecting = this.cluster.connect();
-      this.connecting.catch(() => {
-        this.connecting = null;
-      });
-    }
-    return this.connecting;
+    return this.cluster.connectOnce();
   }
 
   /** The producer id an idempotent producer writes with (-1 before the first send). */
@@ -216,7 +208,7 @@ export class Producer<Key = Buffer | string | null, Value = Buffer | string | nu
     const pending = [...this.accumulator.incomplete];
     if (pending.length === 0) return;
     this.sender.flushing++;
-    this.sender.wakeup();
+    this.sender.schedule();
     try {
       await Promise.all(pending.map((batch) => batch.whenDone()));
     } finally {
@@ -238,7 +230,7 @@ export class Producer<Key = Buffer | string | null, Value = Buffer | string | nu
   private async closeNow(options: CloseOptions): Promise<void> {
     this.lifecycle = 'closing';
     this.sender.closing = true;
-    this.sender.wakeup();
+    this.sender.schedule();
     const flushed = this.flush();
     if (options.timeoutMs === undefined) {
       await flushed;
@@ -394,7 +386,7 @@ export class Producer<Key = Buffer | string | null, Value = Buffer | string | nu
       operation.reject(new Error('no record was appended'));
       return;
     }
-    this.sender.wakeup();
+    this.sender.schedule();
   }
 
   /** Appends the rest of a send once metadata and memory allow, behind every send queued before it. */
@@ -422,7 +414,7 @@ export class Producer<Key = Buffer | string | null, Value = Buffer | string | nu
       () => this.finishAppends(operation),
       (error: unknown) => {
         // Records already appended stay and will be delivered; the send reports the failure.
-        if (operation.remainingSegments > 0) this.sender.wakeup();
+        if (operation.remainingSegments > 0) this.sender.schedule();
         if (!operation.settled) {
           operation.settled = true;
           operation.reject(error as Error);
@@ -452,7 +444,7 @@ export class Producer<Key = Buffer | string | null, Value = Buffer | string | nu
       next = this.appendNow(info, messages, prepared, operation, next);
       if (next === prepared.length) break;
       // No room in the pool: wait for a buffer of the size the next record needs.
-      this.sender.wakeup();
+      this.sender.schedule();
       const record = prepared[next];
       const remainingMs = Math.max(0, deadlineMs - this.clock.nowMs());
       let buffer: Buffer;
@@ -498,9 +490,4 @@ function checkBytes(
   throw new TypeError(
     `message ${index}: the ${field} serializer returned ${typeof bytes}, not a Buffer, string or null (set ${field}Serializer, e.g. serializers.json)`,
   );
-}
-
-function checkSerializer<T>(name: string, serializer: Serializer<T>): Serializer<T> {
-  if (typeof serializer !== 'function') throw new InvalidOptionError(name, `${name} must be a function`);
-  return serializer;
 }

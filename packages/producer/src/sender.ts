@@ -2,22 +2,19 @@ import {
   backoffMs,
   type Clock,
   type Cluster,
-  ConnectionError,
+  groupByLeader,
   isRetriable,
   kafkaErrorAt,
-  METADATA_REFRESH_ERROR_CODES,
   partitionLocation,
+  partitionsByTopic,
   type RandomSource,
-  RequestTimeoutError,
-  type TimerHandle,
+  ScheduledLoop,
 } from '@sluice/network';
 import {
   Apis,
   ErrorCode,
   type InitProducerIdResponse,
-  type Input,
   KafkaError,
-  type ProduceRequestTopicProduceData,
   type ProduceResponse,
 } from '@sluice/protocol';
 import type { Logger } from 'pino';
@@ -72,19 +69,14 @@ export interface SenderOptions {
  * producer) gets a new id and the batch is retried under it. DUPLICATE_SEQUENCE_NUMBER means the batch was
  * written already: it counts as acknowledged.
  */
-export class Sender {
+export class Sender extends ScheduledLoop {
   private readonly cluster: Cluster;
   private readonly accumulator: RecordAccumulator;
   private readonly pool: BufferPool;
   private readonly options: ResolvedProducerOptions;
   private readonly idempotent: boolean;
   private readonly logger: Logger;
-  private readonly clock: Clock;
   private readonly random: RandomSource;
-  /** A run is queued (setImmediate). */
-  private scheduled = false;
-  private timer: TimerHandle | null = null;
-  private timerDueMs = Number.POSITIVE_INFINITY;
   /** Produce requests in flight per broker. */
   private readonly nodeInFlight = new Map<number, number>();
   /** Batches in flight, all partitions. */
@@ -98,58 +90,21 @@ export class Sender {
   /** Callers of flush() waiting; every batch is ready while positive. */
   flushing = 0;
   closing = false;
-  private stopped = false;
   /** Rotates the order partitions are drained in, so that none is always last. */
   private rotation = 0;
 
   constructor(options: SenderOptions) {
+    super(options.clock, (error) => options.logger.error({ err: error }, 'sender run failed'));
     this.cluster = options.cluster;
     this.accumulator = options.accumulator;
     this.pool = options.pool;
     this.options = options.options;
     this.idempotent = options.idempotent;
     this.logger = options.logger;
-    this.clock = options.clock;
     this.random = options.random;
   }
 
-  /** Asks for a run soon (after the current synchronous work, so records appended together batch together). */
-  wakeup(): void {
-    if (this.scheduled || this.stopped) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      try {
-        this.run();
-      } catch (error) {
-        this.logger.error({ err: error }, 'sender run failed');
-      }
-    });
-  }
-
-  /** Stops for good: no more runs (close has failed or finished what was left). */
-  stop(): void {
-    this.stopped = true;
-    if (this.timer !== null) this.clock.clearTimeout(this.timer);
-    this.timer = null;
-  }
-
-  private wakeAt(dueMs: number): void {
-    if (dueMs >= this.timerDueMs || this.stopped) return;
-    if (this.timer !== null) this.clock.clearTimeout(this.timer);
-    this.timerDueMs = dueMs;
-    this.timer = this.clock.setTimeout(
-      () => {
-        this.timer = null;
-        this.timerDueMs = Number.POSITIVE_INFINITY;
-        this.wakeup();
-      },
-      Math.max(0, dueMs - this.clock.nowMs()),
-    );
-  }
-
-  private run(): void {
-    if (this.stopped) return;
+  protected override run(): void {
     const now = this.clock.nowMs();
     if (this.idempotent && this.producerIdState !== 'ready') {
       this.expireAll(now);
@@ -158,8 +113,7 @@ export class Sender {
     }
     const lingerMs = this.options.lingerMs;
     const sendEverything = this.flushing > 0 || this.closing || this.pool.waitingCallers > 0;
-    const byNode = new Map<number, PartitionQueue[]>();
-    let missingLeader = false;
+    const ready: PartitionQueue[] = [];
     const active = [...this.accumulator.active];
     const start = active.length === 0 ? 0 : this.rotation++ % active.length;
     for (let i = 0; i < active.length; i++) {
@@ -183,24 +137,11 @@ export class Sender {
         this.wakeAt(head.retryAtMs);
         continue;
       }
-      if (!this.partitionMaySend(queue)) continue;
-      const leader = this.cluster.metadata.leaderOf(queue.topic, queue.partition);
-      if (leader < 0) {
-        missingLeader = true;
-        continue;
-      }
-      let queues = byNode.get(leader);
-      if (queues === undefined) {
-        queues = [];
-        byNode.set(leader, queues);
-      }
-      queues.push(queue);
+      if (this.partitionMaySend(queue)) ready.push(queue);
     }
-    if (missingLeader) {
-      this.cluster.metadata.invalidate();
-      this.wakeAt(now + this.options.retryBackoffMs);
-    }
-    for (const [nodeId, queues] of byNode) this.drainNode(nodeId, queues);
+    const { byLeader, leaderless } = groupByLeader(this.cluster.metadata, ready);
+    if (leaderless.length > 0) this.wakeAt(now + this.options.retryBackoffMs);
+    for (const [nodeId, queues] of byLeader) this.drainNode(nodeId, queues);
   }
 
   /** Whether a partition may put another batch on the wire now. */
@@ -275,15 +216,7 @@ export class Sender {
 
   private async sendRequest(nodeId: number, batches: ProducerBatch[]): Promise<void> {
     const acks = this.options.acks;
-    const byTopic = new Map<string, Input<ProduceRequestTopicProduceData>>();
-    for (const batch of batches) {
-      let topic = byTopic.get(batch.topic);
-      if (topic === undefined) {
-        topic = { name: batch.topic, partitionData: [] };
-        byTopic.set(batch.topic, topic);
-      }
-      topic.partitionData!.push({ index: batch.partition, records: batch.wire });
-    }
+    const byTopic = partitionsByTopic(batches, (batch) => ({ index: batch.partition, records: batch.wire }));
     let response: ProduceResponse | null;
     try {
       const connection = await this.cluster.connectionTo(nodeId);
@@ -293,16 +226,14 @@ export class Sender {
           transactionalId: null,
           acks,
           timeoutMs: this.options.requestTimeoutMs,
-          topicData: [...byTopic.values()],
+          topicData: [...byTopic].map(([name, partitionData]) => ({ name, partitionData })),
         },
         { expectResponse: acks !== 0 },
       );
     } catch (error) {
       this.requestDone(nodeId, batches.length);
-      if (ConnectionError.isInstance(error) || RequestTimeoutError.isInstance(error))
-        this.cluster.metadata.invalidate();
       for (const batch of batches) this.attemptFailed(batch, error);
-      this.wakeup();
+      this.schedule();
       return;
     }
     this.requestDone(nodeId, batches.length);
@@ -311,7 +242,7 @@ export class Sender {
     } else {
       this.handleResponse(response, batches);
     }
-    this.wakeup();
+    this.schedule();
   }
 
   private requestDone(nodeId: number, batchCount: number): void {
@@ -369,7 +300,7 @@ export class Sender {
     const now = this.clock.nowMs();
     const code = KafkaError.isInstance(error) ? error.code : null;
     let retriable = isRetriable(error);
-    if (code !== null && METADATA_REFRESH_ERROR_CODES.has(code)) this.cluster.metadata.invalidate();
+    this.cluster.metadata.invalidateIfStale(error);
     if (this.idempotent && code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER) {
       const sameProducer = batch.producerId === this.producerId && batch.producerEpoch === this.producerEpoch;
       const expected = (queue.lastAckedSequence + 1) % (Limits.MAX_SEQUENCE + 1);
@@ -506,7 +437,7 @@ export class Sender {
         }
       }
     }
-    this.wakeup();
+    this.schedule();
   }
 
   /** Fails every batch not yet done (a forced close). */

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { crc32 as crc32Ieee } from 'node:zlib';
 import { nativeAvailable, nativeCrc32c, nativeCrc32cTable } from '@sluice/native';
+import { CRC32C_VECTORS } from '@sluice/test-support';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { crc32c, crc32cImplementation, crc32cPortable } from './crc32c.js';
@@ -51,36 +52,9 @@ const longInputs = fc.record({
   initial: fc.nat({ max: 0xffffffff }),
 });
 
-/** The iSCSI SCSI Read (10) command PDU of RFC 3720, appendix B.4. */
-const ISCSI_READ_COMMAND_PDU = Buffer.from(
-  '01c00000000000000000000000000000' +
-    '14000000000004000000001400000018' +
-    '28000000000000000200000000000000',
-  'hex',
-);
-
-/** Published CRC-32C values: the catalogue check value, and RFC 3720 appendix B.4. */
-const VECTORS: { name: string; bytes: Buffer; crc: number }[] = [
-  { name: '"123456789" (check value)', bytes: Buffer.from('123456789'), crc: 0xe3069283 },
-  { name: '32 bytes of zeros', bytes: Buffer.alloc(32), crc: 0x8a9136aa },
-  { name: '32 bytes of 0xff', bytes: Buffer.alloc(32, 0xff), crc: 0x62a8ab43 },
-  {
-    name: '32 incrementing bytes',
-    bytes: Buffer.from(Array.from({ length: 32 }, (_, i) => i)),
-    crc: 0x46dd794e,
-  },
-  {
-    name: '32 decrementing bytes',
-    bytes: Buffer.from(Array.from({ length: 32 }, (_, i) => 31 - i)),
-    crc: 0x113fdb5c,
-  },
-  { name: 'an iSCSI read command PDU', bytes: ISCSI_READ_COMMAND_PDU, crc: 0xd9963a56 },
-  { name: 'no bytes', bytes: Buffer.alloc(0), crc: 0 },
-];
-
 describe('CRC-32C', () => {
   for (const [name, crc] of implementations) {
-    for (const vector of VECTORS) {
+    for (const vector of CRC32C_VECTORS) {
       it(`${name} gives the published value for ${vector.name}`, () => {
         expect(crc(vector.bytes)).toBe(vector.crc);
       });

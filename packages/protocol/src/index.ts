@@ -10,6 +10,18 @@ export {
   DEFAULT_MAX_UNCOMPRESSED_BYTES,
   isCompressionAvailable,
 } from './compression.js';
+export {
+  CONSUMER_ASSIGNMENT_VERSION_MAX,
+  CONSUMER_PROTOCOL_TYPE,
+  CONSUMER_SUBSCRIPTION_VERSION_MAX,
+  type ConsumerProtocolAssignment,
+  type ConsumerProtocolSubscription,
+  decodeConsumerProtocolAssignment,
+  decodeConsumerProtocolSubscription,
+  encodeConsumerProtocolAssignment,
+  encodeConsumerProtocolSubscription,
+  type TopicPartitions,
+} from './consumer-protocol.js';
 export { crc32c, crc32cImplementation, crc32cPortable } from './crc32c.js';
 export { DecodeError } from './decode-error.js';
 export {
@@ -24,6 +36,13 @@ export {
   requestHeaderVersion,
   responseHeaderVersion,
 } from './frame.js';
+export {
+  type FrameBounds,
+  FrameDecoder,
+  FrameSizeError,
+  MIN_REQUEST_FRAME_BYTES,
+  MIN_RESPONSE_FRAME_BYTES,
+} from './frame-decoder.js';
 export * from './generated/index.js';
 export { KafkaError } from './kafka-error.js';
 export { Reader } from './reader.js';
@@ -66,5 +85,19 @@ export {
   TimestampType,
   TRANSACTIONAL_MASK,
 } from './record-batch-header.js';
+export {
+  appendRecord,
+  type RecordField,
+  type RecordHeaderField,
+  recordBodyBytes,
+  recordFieldBytes,
+  recordFieldWithLengthBytes,
+  recordHeadersBytes,
+  varintBytes,
+  varlongBytes,
+  writeRecordField,
+  writeVarint,
+  writeVarlong,
+} from './record-encoding.js';
 export { isUuid, uuidFromBytes, uuidToBytes, ZERO_UUID } from './uuid.js';
 export { REFERENCE_THRESHOLD_BYTES, type Slot, Writer } from './writer.js';

@@ -251,6 +251,18 @@ export class Reader {
     return this.view(lengthPlusOne - 1);
   }
 
+  /**
+   * A record's key, value or header field (record batch v2): a zigzag varint length, -1 for null (other
+   * negatives are refused), then the bytes as a view.
+   */
+  varintNullableBytes(): Buffer | null {
+    const start = this.offset;
+    const length = this.varint();
+    if (length === -1) return null;
+    if (length < 0) throw new DecodeError(`invalid field length ${length}`, start);
+    return this.view(length);
+  }
+
   /** `length` raw bytes as a view. */
   raw(length: number): Buffer {
     return this.view(length);

@@ -20,6 +20,13 @@ import {
   TIMESTAMP_TYPE_MASK,
   TRANSACTIONAL_MASK,
 } from './record-batch-header.js';
+import {
+  appendRecord,
+  recordBodyBytes,
+  recordFieldBytes,
+  recordHeadersBytes,
+  varintBytes,
+} from './record-encoding.js';
 
 /**
  * Record batch v2 (magic 2), the unit producers send, brokers store and consumers fetch
@@ -133,72 +140,6 @@ function assertTimestamp(name: string, value: number): void {
   if (!Number.isSafeInteger(value)) throw new RangeError(`${name} must be a safe integer (ms), got ${value}`);
 }
 
-/** Bytes of the zigzag varint of a 32-bit signed integer. */
-function varintBytes(value: number): number {
-  let raw = ((value << 1) ^ (value >> 31)) >>> 0;
-  let bytes = 1;
-  while (raw >= 0x80) {
-    raw >>>= 7;
-    bytes++;
-  }
-  return bytes;
-}
-
-/** Bytes of the zigzag varlong of a safe integer. */
-function varlongBytes(value: number): number {
-  let raw = value >= 0 ? value * 2 : -value * 2 - 1;
-  let bytes = 1;
-  while (raw >= 0x80) {
-    raw = Math.floor(raw / 128);
-    bytes++;
-  }
-  return bytes;
-}
-
-function writeVarint(buffer: Buffer, position: number, value: number): number {
-  let raw = ((value << 1) ^ (value >> 31)) >>> 0;
-  while (raw >= 0x80) {
-    buffer[position++] = (raw & 0x7f) | 0x80;
-    raw >>>= 7;
-  }
-  buffer[position++] = raw;
-  return position;
-}
-
-function writeVarlong(buffer: Buffer, position: number, value: number): number {
-  let raw = value >= 0 ? value * 2 : -value * 2 - 1;
-  while (raw >= 0x80) {
-    buffer[position++] = (raw % 128) | 0x80;
-    raw = Math.floor(raw / 128);
-  }
-  buffer[position++] = raw;
-  return position;
-}
-
-/** Encoded length of a key, value or header value: -1 for null. */
-function fieldBytes(value: Buffer | string | null | undefined): number {
-  if (value === null || value === undefined) return -1;
-  return typeof value === 'string' ? Buffer.byteLength(value, 'utf8') : value.length;
-}
-
-/** Writes a length-prefixed field whose length `byteLength` (from fieldBytes) is already known. */
-function writeField(
-  buffer: Buffer,
-  position: number,
-  value: Buffer | string | null | undefined,
-  byteLength: number,
-): number {
-  position = writeVarint(buffer, position, byteLength);
-  if (byteLength <= 0) return position;
-  if (typeof value === 'string') buffer.write(value, position, byteLength, 'utf8');
-  else buffer.set(value as Buffer, position);
-  return position + byteLength;
-}
-
-function fieldWithLengthBytes(byteLength: number): number {
-  return byteLength < 0 ? 1 : varintBytes(byteLength) + byteLength;
-}
-
 let scratch: Buffer = Buffer.alloc(0);
 
 /** A buffer of at least `byteCount` bytes for records about to be compressed, reused between batches. */
@@ -246,7 +187,7 @@ export function encodeRecordBatch(input: RecordBatchInput): Buffer {
   assertTimestamp('baseTimestamp', baseTimestamp);
 
   // Pass 1: the size of every record, and of all of them.
-  const lengths = new Int32Array(recordCount * 3); // per record: body bytes, key bytes, value bytes
+  const lengths = new Int32Array(recordCount * 3); // per record: headers bytes, key bytes, value bytes
   let maxTimestamp = recordCount === 0 ? baseTimestamp : Number.MIN_SAFE_INTEGER;
   let recordsBytes = 0;
   for (let i = 0; i < recordCount; i++) {
@@ -255,25 +196,11 @@ export function encodeRecordBatch(input: RecordBatchInput): Buffer {
     assertTimestamp('record timestamp', timestamp);
     assertTimestamp('record timestamp - baseTimestamp', timestamp - baseTimestamp);
     if (timestamp > maxTimestamp) maxTimestamp = timestamp;
-    const keyBytes = fieldBytes(record.key);
-    const valueBytes = fieldBytes(record.value);
-    let bodyBytes =
-      1 +
-      varlongBytes(timestamp - baseTimestamp) +
-      varintBytes(i) +
-      fieldWithLengthBytes(keyBytes) +
-      fieldWithLengthBytes(valueBytes);
-    const headers = record.headers;
-    if (headers === undefined || headers.length === 0) {
-      bodyBytes += 1;
-    } else {
-      bodyBytes += varintBytes(headers.length);
-      for (const header of headers) {
-        bodyBytes += fieldWithLengthBytes(Buffer.byteLength(header.key, 'utf8'));
-        bodyBytes += fieldWithLengthBytes(fieldBytes(header.value));
-      }
-    }
-    lengths[3 * i] = bodyBytes;
+    const keyBytes = recordFieldBytes(record.key);
+    const valueBytes = recordFieldBytes(record.value);
+    const headersBytes = recordHeadersBytes(record.headers);
+    const bodyBytes = recordBodyBytes(timestamp - baseTimestamp, i, keyBytes, valueBytes, headersBytes);
+    lengths[3 * i] = headersBytes;
     lengths[3 * i + 1] = keyBytes;
     lengths[3 * i + 2] = valueBytes;
     recordsBytes += varintBytes(bodyBytes) + bodyBytes;
@@ -291,22 +218,20 @@ export function encodeRecordBatch(input: RecordBatchInput): Buffer {
   for (let i = 0; i < recordCount; i++) {
     const record = records[i];
     const timestamp = record.timestamp ?? defaultTimestamp;
-    position = writeVarint(target, position, lengths[3 * i]);
-    target[position++] = 0; // attributes
-    position = writeVarlong(target, position, timestamp - baseTimestamp);
-    position = writeVarint(target, position, i);
-    position = writeField(target, position, record.key, lengths[3 * i + 1]);
-    position = writeField(target, position, record.value, lengths[3 * i + 2]);
-    const headers = record.headers;
-    if (headers === undefined || headers.length === 0) {
-      target[position++] = 0;
-    } else {
-      position = writeVarint(target, position, headers.length);
-      for (const header of headers) {
-        position = writeField(target, position, header.key, Buffer.byteLength(header.key, 'utf8'));
-        position = writeField(target, position, header.value, fieldBytes(header.value));
-      }
-    }
+    position = appendRecord(
+      target,
+      position,
+      timestamp - baseTimestamp,
+      i,
+      record.key,
+      lengths[3 * i + 1],
+      record.value,
+      lengths[3 * i + 2],
+      record.headers,
+      lengths[3 * i],
+    );
+    if (position < 0)
+      throw new Error(`record ${i} does not fit in the ${recordsBytes} bytes sized for the records`);
   }
   if (position - recordsStart !== recordsBytes) {
     throw new Error(`records took ${position - recordsStart} bytes but were sized at ${recordsBytes}`);
@@ -353,15 +278,6 @@ function safeNumber(name: string, value: bigint, offset: number): number {
   return Number(value);
 }
 
-/** A varint length of a key or value: -1 is null, other negatives are refused. */
-function nullableField(reader: Reader): Buffer | null {
-  const start = reader.offset;
-  const length = reader.varint();
-  if (length === -1) return null;
-  if (length < 0) throw new DecodeError(`invalid field length ${length}`, start);
-  return reader.raw(length);
-}
-
 function decodeRecord(
   reader: Reader,
   baseOffset: number,
@@ -378,8 +294,8 @@ function decodeRecord(
   const attributes = reader.int8();
   const timestampDelta = reader.varlongNumber();
   const offsetDelta = reader.varint();
-  const key = nullableField(reader);
-  const value = nullableField(reader);
+  const key = reader.varintNullableBytes();
+  const value = reader.varintNullableBytes();
   const headerCountStart = reader.offset;
   const headerCount = reader.varint();
   if (headerCount < 0 || headerCount > end - reader.offset) {
@@ -388,9 +304,9 @@ function decodeRecord(
   const headers: RecordHeader[] = [];
   for (let i = 0; i < headerCount; i++) {
     const keyStart = reader.offset;
-    const headerKey = nullableField(reader);
+    const headerKey = reader.varintNullableBytes();
     if (headerKey === null) throw new DecodeError('null header key', keyStart);
-    headers.push({ key: headerKey.toString('utf8'), value: nullableField(reader) });
+    headers.push({ key: headerKey.toString('utf8'), value: reader.varintNullableBytes() });
   }
   if (reader.offset !== end) {
     throw new DecodeError(

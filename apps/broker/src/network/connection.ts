@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { FrameDecoder, MIN_REQUEST_FRAME_BYTES } from '@sluice/protocol';
 import type { Logger } from 'pino';
 
 /** Thrown by a request handler to close the connection it came on (malformed or unsupported request). */
@@ -42,11 +43,8 @@ export class Connection {
   readonly remoteAddress: string;
   private readonly socket: Socket;
   private readonly options: ConnectionOptions;
-  /** Received bytes not yet consumed as frames, in order. */
-  private chunks: Buffer[] = [];
-  private bufferedBytes = 0;
-  /** Size of the frame being read, or -1 while reading a size prefix. */
-  private frameSizeBytes = -1;
+  /** Splits the received bytes into request frames, refusing a size prefix out of bounds. */
+  private readonly frames: FrameDecoder;
   /** Requests in arrival order whose responses have not been written yet. */
   private readonly slots: Slot[] = [];
   private closed = false;
@@ -57,6 +55,10 @@ export class Connection {
     this.options = options;
     this.id = options.id;
     this.remoteAddress = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.frames = new FrameDecoder({
+      minFrameBytes: MIN_REQUEST_FRAME_BYTES,
+      maxFrameBytes: options.maxRequestBytes,
+    });
     socket.setNoDelay(true);
     socket.setTimeout(options.idleTimeoutMs, () => {
       if (this.slots.length === 0) this.close('idle');
@@ -103,59 +105,26 @@ export class Connection {
   private onData(chunk: Buffer): void {
     if (this.closed) return;
     this.options.onBytesIn(chunk.length);
-    this.chunks.push(chunk);
-    this.bufferedBytes += chunk.length;
-    while (!this.closed) {
-      if (this.frameSizeBytes < 0) {
-        if (this.bufferedBytes < 4) break;
-        const size = this.take(4).readInt32BE(0);
-        if (size < 8 || size > this.options.maxRequestBytes) {
-          this.options.logger.warn(
-            {
-              connection: this.id,
-              remote: this.remoteAddress,
-              sizeBytes: size,
-              maxBytes: this.options.maxRequestBytes,
-            },
-            size < 8
-              ? 'request frame too small to hold a header'
-              : 'request frame larger than socket.request.max.bytes',
-          );
-          this.close(size < 8 ? 'malformed frame' : 'oversized frame');
-          return;
-        }
-        this.frameSizeBytes = size;
-      }
-      if (this.bufferedBytes < this.frameSizeBytes) break;
-      const frame = this.take(this.frameSizeBytes);
-      this.frameSizeBytes = -1;
-      this.dispatch(frame);
+    const failure = this.frames.push(chunk, (frame) => {
+      if (!this.closed) this.dispatch(frame);
+    });
+    if (failure !== null) {
+      const tooSmall = failure.kind === 'too-small';
+      this.options.logger.warn(
+        {
+          connection: this.id,
+          remote: this.remoteAddress,
+          sizeBytes: failure.sizeBytes,
+          maxBytes: this.options.maxRequestBytes,
+        },
+        tooSmall
+          ? 'request frame too small to hold a header'
+          : 'request frame larger than socket.request.max.bytes',
+      );
+      this.close(tooSmall ? 'malformed frame' : 'oversized frame');
+      return;
     }
     this.updateFlow();
-  }
-
-  /** Removes `byteCount` bytes from the front of the buffered chunks: a view when they lie in one chunk. */
-  private take(byteCount: number): Buffer {
-    const first = this.chunks[0];
-    let result: Buffer;
-    if (first.length >= byteCount) {
-      result = first.subarray(0, byteCount);
-      if (first.length === byteCount) this.chunks.shift();
-      else this.chunks[0] = first.subarray(byteCount);
-    } else {
-      result = Buffer.allocUnsafe(byteCount);
-      let filled = 0;
-      while (filled < byteCount) {
-        const chunk = this.chunks[0];
-        const used = Math.min(chunk.length, byteCount - filled);
-        chunk.copy(result, filled, 0, used);
-        filled += used;
-        if (used === chunk.length) this.chunks.shift();
-        else this.chunks[0] = chunk.subarray(used);
-      }
-    }
-    this.bufferedBytes -= byteCount;
-    return result;
   }
 
   private dispatch(frame: Buffer): void {

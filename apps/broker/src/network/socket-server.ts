@@ -1,18 +1,16 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import type { Logger } from 'pino';
-import { Connection, type RequestResult } from './connection.js';
+import { Connection, type ConnectionOptions } from './connection.js';
 
-export interface SocketServerOptions {
+/** The listener's own options, and those it passes on to every connection. */
+export interface SocketServerOptions
+  extends Pick<
+    ConnectionOptions,
+    'maxRequestBytes' | 'idleTimeoutMs' | 'logger' | 'handle' | 'onBytesIn' | 'onBytesOut'
+  > {
   readonly host: string;
   readonly port: number;
   readonly maxConnections: number;
-  readonly maxRequestBytes: number;
   readonly maxInFlightRequestsPerConnection: number;
-  readonly idleTimeoutMs: number;
-  readonly logger: Logger;
-  readonly handle: (connection: Connection, frame: Buffer) => Promise<RequestResult>;
-  readonly onBytesIn: (bytes: number) => void;
-  readonly onBytesOut: (bytes: number) => void;
   readonly onConnectionClosed: (reason: string) => void;
 }
 
