@@ -33,8 +33,8 @@ import {
 import { DelayedFetchPurgatory } from './cluster/delayed-fetch-purgatory.js';
 import { Partition } from './cluster/partition.js';
 import type { BrokerConfig } from './config/broker-config.js';
-import { brokerConfigKeys } from './config/broker-config.js';
-import { ConfigError, type ConfigValue, parseConfigValue } from './config/config-definition.js';
+import { brokerConfigKeys, parseBrokerConfigValue } from './config/broker-config.js';
+import { ConfigError, type ConfigValue, normalizedConfigText } from './config/config-definition.js';
 import {
   type EffectiveTopicConfig,
   effectiveTopicConfig,
@@ -55,6 +55,8 @@ const TOPIC_NAME_MAX_LENGTH = 249;
 /** Partitions one topic may have: each is a directory with open files. */
 export const MAX_PARTITIONS_PER_TOPIC = 10_000;
 const COORDINATION_SESSION_TTL_MS = 10_000;
+/** The embedded coordination store's directory inside the data directory (not a partition log). */
+const COORDINATION_DIRECTORY_NAME = '__coordination';
 
 export interface CreateTopicRequest {
   readonly name: string;
@@ -81,6 +83,7 @@ export class Broker {
   private readonly partitions = new Map<string, Partition[]>();
   /** AlterConfigs overrides of broker keys, parsed. */
   private dynamicBrokerConfigs = new Map<string, ConfigValue>();
+  /** The same overrides as text, as stored (normalised); only values that pass `parseBrokerConfigValue`. */
   private dynamicBrokerConfigText: Record<string, string> = {};
   private producerIdBlock: [bigint, bigint] = [0n, 0n];
   private socketServer: SocketServer | null = null;
@@ -115,15 +118,14 @@ export class Broker {
     await mkdir(logDir, { recursive: true });
     const lock = DataDirectoryLock.acquire(logDir);
     const meta = await loadOrCreateMetaProperties(logDir, config.nodeId);
+    // The libraries name their own `component` on the logger they are given (coordination-store, session,
+    // log-manager, log, group-coordinator): they get this logger, not a child that names one already.
     const store = await EmbeddedStore.open({
-      directory: join(logDir, '__coordination'),
-      logger: logger.child({ component: 'coordination' }),
+      directory: join(logDir, COORDINATION_DIRECTORY_NAME),
+      logger,
     });
     const clusterStore = new ClusterStore(store, meta.clusterId);
-    const session = await Session.create(store, {
-      ttlMs: COORDINATION_SESSION_TTL_MS,
-      logger: logger.child({ component: 'session' }),
-    });
+    const session = await Session.create(store, { ttlMs: COORDINATION_SESSION_TTL_MS, logger });
     await store.put(
       brokerKey(meta.clusterId, config.nodeId),
       Buffer.from(
@@ -143,7 +145,8 @@ export class Broker {
         retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,
         flushCheckpointIntervalMs: config.logFlushOffsetCheckpointIntervalMs,
         flushSchedulerIntervalMs: config.logFlushSchedulerIntervalMs,
-        logger: logger.child({ component: 'log-manager' }),
+        foreignDirectoryNames: [COORDINATION_DIRECTORY_NAME],
+        logger,
       }),
       store,
       clusterStore,
@@ -169,6 +172,12 @@ export class Broker {
     this.applyDynamicBrokerConfigs(dynamic);
     for (const topic of await this.clusterStore.loadTopics()) {
       this.topics.set(topic.record.name, topic);
+      for (const rejected of this.topicConfig(topic.record.name).rejected) {
+        this.logger.error(
+          { topic: topic.record.name, key: rejected.key, value: topic.record.configs[rejected.key] },
+          `ignoring the topic's stored ${rejected.key}: ${rejected.message} Its partitions take the broker's value; an AlterConfigs on the topic replaces it`,
+        );
+      }
       await this.applyPartitions(topic);
     }
     // Logs on disk without a topic (deleted while the broker was down) are removed.
@@ -198,7 +207,7 @@ export class Broker {
       handle: handler,
       onBytesIn: (bytes) => this.metrics.bytesIn.inc({}, bytes),
       onBytesOut: (bytes) => this.metrics.bytesOut.inc({}, bytes),
-      onConnectionClosed: (reason) => this.metrics.connectionsClosed.inc({ reason }),
+      onConnectionClosed: (reason) => this.metrics.connectionClosed(reason),
     });
     const address = await this.socketServer.start();
     if (this.config.metricsPort >= 0) {
@@ -302,14 +311,30 @@ export class Broker {
     return this.dynamicBrokerConfigText;
   }
 
+  /**
+   * Takes the dynamic broker configs (as stored). A stored value that fails today's check (kept by an older
+   * version) is logged and left out: the key keeps its static value.
+   */
   private applyDynamicBrokerConfigs(configs: Record<string, string>): void {
     const parsed = new Map<string, ConfigValue>();
-    for (const [name, text] of Object.entries(configs)) {
+    const text: Record<string, string> = {};
+    for (const [name, raw] of Object.entries(configs)) {
       const key = brokerConfigKeys.get(name);
-      if (key?.dynamic) parsed.set(name, parseConfigValue(key, text));
+      try {
+        if (!key?.dynamic) throw new ConfigError(name, `${name} is not a dynamic broker config.`);
+        const value = parseBrokerConfigValue(key, raw);
+        parsed.set(name, value);
+        text[name] = normalizedConfigText(raw, value);
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        this.logger.error(
+          { key: name, value: raw },
+          `ignoring the stored dynamic broker config ${name}: ${error.message} The static value applies; an AlterConfigs on the broker replaces it`,
+        );
+      }
     }
     this.dynamicBrokerConfigs = parsed;
-    this.dynamicBrokerConfigText = { ...configs };
+    this.dynamicBrokerConfigText = text;
     this.topicConfigCache.clear();
   }
 
@@ -331,8 +356,7 @@ export class Broker {
           `${name} cannot be changed while the broker runs; set it in the config file.`,
         );
       if (value === null) continue;
-      parseConfigValue(key, value);
-      next[name] = value;
+      next[name] = normalizedConfigText(value, parseBrokerConfigValue(key, value));
     }
     if (validateOnly) return;
     await this.clusterStore.saveBrokerConfigs(this.config.nodeId, next);

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError } from './config/config-definition.js';
 import { parseProperties } from './config/properties.js';
+import { LOG_LEVELS } from './logger.js';
 
 export const USAGE = `Usage: sluice-broker [options]
 
@@ -14,7 +15,7 @@ Options:
   --node-id ID         this broker's id: node.id (default 1)
   --config FILE        a server.properties file with Kafka's key names
   --set KEY=VALUE      one config key (repeatable; wins over --config and the flags above)
-  --log-level LEVEL    trace, debug, info, warn, error (default info; env SLUICE_LOG_LEVEL)
+  --log-level LEVEL    fatal, error, warn, info, debug, trace or silent (default info; env SLUICE_LOG_LEVEL)
   --help               this text
 
 Config keys (Kafka's names): listeners, advertised.listeners, log.dirs, num.partitions,
@@ -73,11 +74,15 @@ export function parseCliOptions(argv: readonly string[], env: NodeJS.ProcessEnv 
       throw new ConfigError('--set', `--set needs KEY=VALUE, not ${JSON.stringify(assignment)}.`);
     properties.set(assignment.slice(0, equals).trim(), assignment.slice(equals + 1));
   }
-  return {
-    help: values.help ?? false,
-    logLevel: values['log-level'] ?? env.SLUICE_LOG_LEVEL ?? 'info',
-    properties,
-  };
+  const logLevel = values['log-level'] ?? env.SLUICE_LOG_LEVEL ?? 'info';
+  if (values.help !== true && !LOG_LEVELS.includes(logLevel)) {
+    const source = values['log-level'] !== undefined ? '--log-level' : 'SLUICE_LOG_LEVEL';
+    throw new ConfigError(
+      source,
+      `Invalid ${source} ${JSON.stringify(logLevel)}: must be one of ${LOG_LEVELS.join(', ')}.`,
+    );
+  }
+  return { help: values.help ?? false, logLevel, properties };
 }
 
 function parse(argv: readonly string[]) {

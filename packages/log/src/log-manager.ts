@@ -56,6 +56,11 @@ export interface LogManagerOptions {
   flushCheckpointIntervalMs?: number;
   /** log.flush.scheduler.interval.ms: how often flush.ms is enforced (default 1000). */
   flushSchedulerIntervalMs?: number;
+  /**
+   * Directories in the log dir that belong to someone else (the broker's coordination store): skipped without
+   * a word. Any other directory that is not `<topic>-<partition>` is skipped with a warning.
+   */
+  foreignDirectoryNames?: readonly string[];
   clock?: Clock;
   scheduler?: Scheduler;
   logger?: Logger;
@@ -147,9 +152,10 @@ export class LogManager {
     const logStartOffsets = manager.readCheckpoint(manager.logStartOffsets);
     const highWatermarks = manager.readCheckpoint(manager.highWatermarks);
 
+    const foreign = new Set(options.foreignDirectoryNames ?? []);
     const toOpen: { topic: string; partition: number; directory: string }[] = [];
     for (const entry of await fs.promises.readdir(manager.logDir, { withFileTypes: true })) {
-      if (!entry.isDirectory()) continue;
+      if (!entry.isDirectory() || foreign.has(entry.name)) continue;
       const directory = path.join(manager.logDir, entry.name);
       if (entry.name.endsWith(DELETED_DIRECTORY_SUFFIX)) {
         await fs.promises.rm(directory, { recursive: true, force: true });

@@ -404,9 +404,20 @@ function emitStruct(code: Code, message: Message, struct: Struct): void {
     emitFieldWrite(code, message, field, `message.${field.name}`);
     if (present !== 'true') code.close();
   }
-  if (hasFlexible) {
+  if (hasFlexible && tagged.length === 0) {
     code.open(`if (${flexible}) {`);
     code.line('const unknownTaggedFields = message.unknownTaggedFields ?? [];');
+    code.line('let tagCount = unknownTaggedFields.length;');
+    code.line('writer.uvarint(tagCount);');
+    code.line('writeUnknownTaggedFields(writer, unknownTaggedFields);');
+    code.close();
+  } else if (hasFlexible) {
+    // Tagged fields go out in ascending tag order, known and unknown merged: the unknown ones (sorted) whose
+    // tag is below a known field's are written before it, the rest after the last.
+    code.open(`if (${flexible}) {`);
+    code.line(
+      'const unknownTaggedFields = [...(message.unknownTaggedFields ?? [])].sort((a, b) => a.tag - b.tag);',
+    );
     code.line('let tagCount = unknownTaggedFields.length;');
     for (const field of tagged) {
       const inVersion = condition(field.taggedVersions, valid);
@@ -417,8 +428,22 @@ function emitStruct(code: Code, message: Message, struct: Struct): void {
       code.line(`if (write$${field.name}) tagCount++;`);
     }
     code.line('writer.uvarint(tagCount);');
+    code.line('let unknownWritten = 0;');
+    code.open('const writeUnknownBelow = (tag: number): void => {');
+    code.line('const first = unknownWritten;');
+    code.line(
+      'while (unknownWritten < unknownTaggedFields.length && unknownTaggedFields[unknownWritten].tag < tag) unknownWritten++;',
+    );
+    code.line('writeUnknownTaggedFields(writer, unknownTaggedFields.slice(first, unknownWritten));');
+    code.close('};');
     for (const field of tagged) {
+      code.line(`writeUnknownBelow(${field.tag});`);
       code.open(`if (write$${field.name}) {`);
+      code.open(`if (unknownTaggedFields[unknownWritten]?.tag === ${field.tag}) {`);
+      code.line(
+        `throw new TypeError('${message.name}: tag ${field.tag} is both ${field.name} and an unknown tagged field');`,
+      );
+      code.close();
       code.line(`writer.uvarint(${field.tag});`);
       code.line('const outer = writer;');
       code.open('{');
@@ -430,7 +455,7 @@ function emitStruct(code: Code, message: Message, struct: Struct): void {
       code.close();
       code.close();
     }
-    code.line('writeUnknownTaggedFields(writer, unknownTaggedFields);');
+    code.line('writeUnknownBelow(Number.POSITIVE_INFINITY);');
     code.close();
   }
   code.close();

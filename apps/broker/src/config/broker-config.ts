@@ -1,3 +1,5 @@
+import { Limits, validateLogConfig } from '@sluice/log';
+import { ErrorCode, KafkaError } from '@sluice/protocol';
 import {
   ConfigError,
   type ConfigKey,
@@ -6,6 +8,14 @@ import {
   keyTable,
   parseConfigValue,
 } from './config-definition.js';
+import {
+  assertLogAccepts,
+  brokerTopicDefaults,
+  CLEANUP_POLICIES,
+  SEGMENT_INDEX_MIN_BYTES,
+  toLogConfig,
+  topicKeyOfBrokerSynonym,
+} from './topic-config.js';
 
 const MAX = Number.MAX_SAFE_INTEGER;
 const POSITIVE_INT: [number, number] = [1, 2 ** 31 - 1];
@@ -103,7 +113,7 @@ export const BROKER_CONFIG_KEYS: readonly ConfigKey[] = [
     name: 'log.segment.bytes',
     type: 'int',
     defaultValue: 1073741824,
-    range: [14, 2 ** 31 - 1],
+    range: [14, Limits.MAX_SEGMENT_BYTES],
     doc: 'Segment size before rolling.',
     dynamic: true,
   },
@@ -126,7 +136,7 @@ export const BROKER_CONFIG_KEYS: readonly ConfigKey[] = [
     name: 'log.index.size.max.bytes',
     type: 'int',
     defaultValue: 10485760,
-    range: [4, 2 ** 31 - 1],
+    range: [SEGMENT_INDEX_MIN_BYTES, Limits.MAX_SEGMENT_INDEX_BYTES],
     doc: 'Offset index size; a full index rolls the segment.',
     dynamic: true,
   },
@@ -134,7 +144,7 @@ export const BROKER_CONFIG_KEYS: readonly ConfigKey[] = [
     name: 'log.index.interval.bytes',
     type: 'int',
     defaultValue: 4096,
-    range: [0, 2 ** 31 - 1],
+    range: [0, Limits.MAX_SEGMENT_BYTES],
     doc: 'Bytes between offset index entries.',
     dynamic: true,
   },
@@ -180,7 +190,8 @@ export const BROKER_CONFIG_KEYS: readonly ConfigKey[] = [
     name: 'log.cleanup.policy',
     type: 'list',
     defaultValue: ['delete'],
-    doc: 'delete (compaction comes later).',
+    allowedItems: CLEANUP_POLICIES,
+    doc: 'delete, compact, or both (in either order); nothing is compacted yet.',
     dynamic: true,
   },
   {
@@ -211,7 +222,7 @@ export const BROKER_CONFIG_KEYS: readonly ConfigKey[] = [
     name: 'message.max.bytes',
     type: 'int',
     defaultValue: 1048588,
-    range: [0, 2 ** 31 - 1],
+    range: [0, Limits.MAX_BATCH_BYTES],
     doc: 'Largest record batch accepted.',
     dynamic: true,
   },
@@ -397,6 +408,19 @@ export interface BrokerConfig {
   readonly explicit: ReadonlyMap<string, string>;
 }
 
+/**
+ * The one check of a broker config value, wherever it comes from: the config file, the flags and `--set`,
+ * AlterConfigs on the broker, and the dynamic values read back from the store. A key that is the synonym of a
+ * topic key (the topics' default) also goes through the log's own validation. Throws a ConfigError naming the
+ * key and what it accepts.
+ */
+export function parseBrokerConfigValue(key: ConfigKey, raw: string): ConfigValue {
+  const value = parseConfigValue(key, raw);
+  const topicKey = topicKeyOfBrokerSynonym(key.name);
+  if (topicKey !== undefined) assertLogAccepts(topicKey.name, value, key.name);
+  return value;
+}
+
 /** Parses the raw key/value pairs; throws a ConfigError for an unknown key or a bad value. */
 export function parseBrokerProperties(raw: ReadonlyMap<string, string>): Map<string, ConfigValue> {
   const values = new Map<string, ConfigValue>();
@@ -408,7 +432,7 @@ export function parseBrokerProperties(raw: ReadonlyMap<string, string>): Map<str
         `Unknown config ${name}. Known keys: ${[...brokerConfigKeys.keys()].sort().join(', ')}.`,
       );
     }
-    values.set(name, parseConfigValue(key, text));
+    values.set(name, parseBrokerConfigValue(key, text));
   }
   return values;
 }
@@ -467,14 +491,6 @@ export function resolveBrokerConfig(raw: ReadonlyMap<string, string>): BrokerCon
       ? get<number>('log.retention.minutes') * 60_000
       : get<number>('log.retention.hours') * 3_600_000);
   const cleanupPolicy = get<string[]>('log.cleanup.policy');
-  for (const policy of cleanupPolicy) {
-    if (policy !== 'delete' && policy !== 'compact') {
-      throw new ConfigError(
-        'log.cleanup.policy',
-        `Invalid value ${policy} for log.cleanup.policy: must be delete or compact.`,
-      );
-    }
-  }
   // ---- consumer groups ----
   if (get<number>('group.min.session.timeout.ms') > get<number>('group.max.session.timeout.ms')) {
     throw new ConfigError(
@@ -483,7 +499,7 @@ export function resolveBrokerConfig(raw: ReadonlyMap<string, string>): BrokerCon
     );
   }
   // ---- end of consumer groups ----
-  return {
+  const config: BrokerConfig = {
     nodeId,
     listener,
     advertisedListener: advertised,
@@ -530,6 +546,24 @@ export function resolveBrokerConfig(raw: ReadonlyMap<string, string>): BrokerCon
     // ---- end of consumer groups ----
     explicit: raw,
   };
+  assertDefaultLogConfigValid(config);
+  return config;
+}
+
+/**
+ * The topics' defaults as the log will get them, through the log's own validation. Each synonym was already
+ * checked on its own; this also covers the values derived from other keys (retention and roll from hours or
+ * minutes), so that a config the log would refuse stops the start here (exit code 2), not when logs open.
+ */
+function assertDefaultLogConfigValid(config: BrokerConfig): void {
+  try {
+    validateLogConfig(toLogConfig(brokerTopicDefaults(config)));
+  } catch (error) {
+    if (KafkaError.isInstance(error) && error.code === ErrorCode.INVALID_CONFIG) {
+      throw new ConfigError('log', `The topics' default log config is invalid: ${error.message}.`);
+    }
+    throw error;
+  }
 }
 
 export { ConfigError, describeAllowed };

@@ -15,6 +15,11 @@ export interface ConfigKey {
   readonly doc: string;
   /** Allowed values for strings, or [min, max] for numbers. */
   readonly allowed?: readonly string[];
+  /**
+   * For lists: the items allowed. The list must name at least one, in any order; its value is normalised to
+   * the order given here, each item once (`delete,compact` is `compact,delete`).
+   */
+  readonly allowedItems?: readonly string[];
   readonly range?: readonly [number, number];
   /** Whether AlterConfigs may change it at runtime. */
   readonly dynamic?: boolean;
@@ -38,6 +43,9 @@ const LONG_MAX = 9223372036854775807n;
 
 export function describeAllowed(key: ConfigKey): string {
   if (key.allowed) return `one of ${key.allowed.join(', ')}`;
+  if (key.allowedItems) {
+    return `a comma-separated list of ${key.allowedItems.join(', ')}, at least one, in any order`;
+  }
   const range = key.range;
   const typeText = {
     int: 'an integer',
@@ -84,15 +92,30 @@ export function parseConfigValue(key: ConfigKey, raw: string): ConfigValue {
       else if (text.toLowerCase() === 'false') value = false;
       else fail();
       break;
-    case 'list':
-      value = text === '' ? [] : text.split(',').map((item) => item.trim());
+    case 'list': {
+      const items = text === '' ? [] : text.split(',').map((item) => item.trim());
+      if (key.allowedItems) {
+        if (items.length === 0 || items.some((item) => !key.allowedItems?.includes(item))) fail();
+        value = key.allowedItems.filter((item) => items.includes(item));
+      } else {
+        value = items;
+      }
       break;
+    }
     default:
       value = text;
   }
   if (key.allowed && (typeof value !== 'string' || !key.allowed.includes(value))) fail();
   if (key.range && typeof value === 'number' && (value < key.range[0] || value > key.range[1])) fail();
   return value;
+}
+
+/**
+ * The text to keep for `raw` once `parseConfigValue` accepted it as `value`: lists in their normalised form
+ * (what the log and every later start read back), anything else as given.
+ */
+export function normalizedConfigText(raw: string, value: ConfigValue): string {
+  return Array.isArray(value) ? value.join(',') : raw;
 }
 
 /** The value as Kafka prints it (DescribeConfigs). */

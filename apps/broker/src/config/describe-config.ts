@@ -34,7 +34,8 @@ export function describeTopicConfigs(broker: Broker, topic: string): DescribedCo
   const dynamic = broker.dynamicBrokerConfigOverrides;
   return TOPIC_CONFIG_KEYS.map((key) => {
     const synonyms: DescribedConfig['synonyms'] = [];
-    if (overrides[key.name] !== undefined) {
+    // A stored override that fails today's check is left out (the broker logged it at start).
+    if (overrides[key.name] !== undefined && sources.get(key.name) === 'topic') {
       synonyms.push({
         name: key.name,
         value: overrides[key.name],

@@ -1,13 +1,15 @@
 /**
  * DeleteRecords, versions 0-1: moves a partition's log start offset forward (offset -1 means the high
  * watermark); whole segments below it are removed by retention. Beyond the high watermark is
- * OFFSET_OUT_OF_RANGE.
+ * OFFSET_OUT_OF_RANGE. An internal topic (`__consumer_offsets`, whose records the broker replays from its log
+ * start offset to rebuild the groups) is refused with INVALID_TOPIC_EXCEPTION, as Kafka's replica manager does.
  */
-import { Apis, type DeleteRecordsRequest, type DeleteRecordsResponse } from '@sluice/protocol';
+import { Apis, type DeleteRecordsRequest, type DeleteRecordsResponse, ErrorCode } from '@sluice/protocol';
 import { defineHandler, errorCodeOf, toOffsetNumber } from './handler.js';
 
-const ERROR_OFFSET_OUT_OF_RANGE = 1;
-const ERROR_UNKNOWN_TOPIC_OR_PARTITION = 3;
+const ERROR_OFFSET_OUT_OF_RANGE = ErrorCode.OFFSET_OUT_OF_RANGE;
+const ERROR_UNKNOWN_TOPIC_OR_PARTITION = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+const ERROR_INVALID_TOPIC = ErrorCode.INVALID_TOPIC_EXCEPTION;
 
 export const deleteRecordsHandler = defineHandler<DeleteRecordsRequest, DeleteRecordsResponse>({
   api: Apis.DeleteRecords,
@@ -22,6 +24,10 @@ export const deleteRecordsHandler = defineHandler<DeleteRecordsRequest, DeleteRe
           if (errorCode !== 0) context.recordError(errorCode);
           partitions.push({ partitionIndex: wanted.partitionIndex, lowWatermark, errorCode });
         };
+        if (broker.isInternalTopic(topic.name)) {
+          answer(ERROR_INVALID_TOPIC);
+          continue;
+        }
         const partition = broker.getPartition(topic.name, wanted.partitionIndex);
         if (!partition) {
           answer(ERROR_UNKNOWN_TOPIC_OR_PARTITION);

@@ -6,6 +6,7 @@ import {
   readRequestPreamble,
 } from '@sluice/protocol';
 import type { Broker } from '../broker.js';
+import { closeConnectionMessage } from '../metrics/connection-close-reason.js';
 import { CloseConnection, type Connection, type RequestResult } from '../network/connection.js';
 import { alterConfigsHandler } from './alter-configs.js';
 import { apiVersionsHandler, unsupportedApiVersionsResponse } from './api-versions.js';
@@ -80,11 +81,15 @@ export function createRequestHandler(
     try {
       preamble = readRequestPreamble(frame);
     } catch {
-      throw new CloseConnection('request frame shorter than a request header');
+      throw new CloseConnection(
+        closeConnectionMessage('malformed_request', 'request frame shorter than a request header'),
+      );
     }
     const { apiKey, apiVersion, correlationId } = preamble;
     const handler = handlers.get(apiKey);
-    if (!handler) throw new CloseConnection(`unknown or unsupported API key ${apiKey}`);
+    if (!handler) {
+      throw new CloseConnection(closeConnectionMessage('unsupported_api', `unknown API key ${apiKey}`));
+    }
     const name = handler.api.name;
     if (apiVersion < handler.minVersion || apiVersion > handler.maxVersion) {
       broker.metrics.requests.inc({ api: name });
@@ -93,7 +98,10 @@ export function createRequestHandler(
         return unsupportedApiVersionsResponse(correlationId, apiVersionsMax);
       }
       throw new CloseConnection(
-        `${name} v${apiVersion} is not supported (versions ${handler.minVersion}-${handler.maxVersion})`,
+        closeConnectionMessage(
+          'unsupported_api',
+          `${name} v${apiVersion} is not supported (versions ${handler.minVersion}-${handler.maxVersion})`,
+        ),
       );
     }
     let decoded: ReturnType<typeof decodeRequestFrame>;
@@ -101,7 +109,9 @@ export function createRequestHandler(
       decoded = decodeRequestFrame(frame);
     } catch (error) {
       if (DecodeError.isInstance(error))
-        throw new CloseConnection(`malformed ${name} v${apiVersion} request: ${error.message}`);
+        throw new CloseConnection(
+          closeConnectionMessage('malformed_request', `${name} v${apiVersion}: ${error.message}`),
+        );
       throw error;
     }
     broker.metrics.requests.inc({ api: name });

@@ -21,6 +21,7 @@ import {
 } from '@sluice/protocol';
 import type { Broker } from '../broker.js';
 import type { Partition } from '../cluster/partition.js';
+import { closeConnectionMessage } from '../metrics/connection-close-reason.js';
 import { CloseConnection } from '../network/connection.js';
 import { defineHandler, errorCodeOf } from './handler.js';
 
@@ -85,8 +86,11 @@ export const produceHandler = defineHandler<ProduceRequest, ProduceResponse>({
     broker.metrics.requestLatency.observe(performance.now() - started, { api: 'Produce' });
     if (acks === 0) {
       const failed = outcomes.flatMap((topic) => topic.partitions).find((outcome) => outcome.errorCode !== 0);
-      if (failed)
-        throw new CloseConnection(`acks=0 produce failed: ${failed.errorMessage ?? failed.errorCode}`);
+      if (failed) {
+        throw new CloseConnection(
+          closeConnectionMessage('produce_failed', `acks=0: ${failed.errorMessage ?? failed.errorCode}`),
+        );
+      }
       return null;
     }
     const responses: Input<ProduceResponseTopicProduceResponse>[] = outcomes.map(({ name, partitions }) => ({

@@ -1,3 +1,4 @@
+import { connectionCloseReason } from './connection-close-reason.js';
 import { Counter, Gauge, Histogram, MetricsRegistry } from './registry.js';
 
 const LATENCY_BUCKETS_MS = [0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
@@ -23,6 +24,7 @@ export class BrokerMetrics {
       LATENCY_BUCKETS_MS,
     ),
   );
+  /** Labelled only by `connectionClosed`, with a reason from CONNECTION_CLOSE_REASONS. */
   readonly connectionsClosed = this.registry.register(
     new Counter('sluice_connections_closed_total', 'Connections closed, by reason.'),
   );
@@ -60,5 +62,13 @@ export class BrokerMetrics {
     partitionGauge('sluice_partition_log_end_offset', 'Log end offset per partition.', 'logEndOffset');
     partitionGauge('sluice_partition_high_watermark', 'High watermark per partition.', 'highWatermark');
     partitionGauge('sluice_partition_log_start_offset', 'Log start offset per partition.', 'logStartOffset');
+  }
+
+  /**
+   * Counts a closed connection. `reported` is the reason as the network layer gives it, which may carry a
+   * refused request's message: it is mapped onto the fixed set of reasons (the detail is in the log line).
+   */
+  connectionClosed(reported: string): void {
+    this.connectionsClosed.inc({ reason: connectionCloseReason(reported) });
   }
 }

@@ -316,7 +316,7 @@ export function encodeApiVersionsResponse(writer: Writer, version: number, messa
     writer.int32($throttleTimeMs);
   }
   if (version >= 3) {
-    const unknownTaggedFields = message.unknownTaggedFields ?? [];
+    const unknownTaggedFields = [...(message.unknownTaggedFields ?? [])].sort((a, b) => a.tag - b.tag);
     let tagCount = unknownTaggedFields.length;
     const tagged$supportedFeatures = message.supportedFeatures ?? [];
     const write$supportedFeatures = version >= 3 && !isDefaultValue(tagged$supportedFeatures, []);
@@ -331,7 +331,17 @@ export function encodeApiVersionsResponse(writer: Writer, version: number, messa
     const write$zkMigrationReady = version >= 3 && !isDefaultValue(tagged$zkMigrationReady, false);
     if (write$zkMigrationReady) tagCount++;
     writer.uvarint(tagCount);
+    let unknownWritten = 0;
+    const writeUnknownBelow = (tag: number): void => {
+      const first = unknownWritten;
+      while (unknownWritten < unknownTaggedFields.length && unknownTaggedFields[unknownWritten].tag < tag) unknownWritten++;
+      writeUnknownTaggedFields(writer, unknownTaggedFields.slice(first, unknownWritten));
+    };
+    writeUnknownBelow(0);
     if (write$supportedFeatures) {
+      if (unknownTaggedFields[unknownWritten]?.tag === 0) {
+        throw new TypeError('ApiVersionsResponse: tag 0 is both supportedFeatures and an unknown tagged field');
+      }
       writer.uvarint(0);
       const outer = writer;
       {
@@ -350,7 +360,11 @@ export function encodeApiVersionsResponse(writer: Writer, version: number, messa
         outer.raw(bytes);
       }
     }
+    writeUnknownBelow(1);
     if (write$finalizedFeaturesEpoch) {
+      if (unknownTaggedFields[unknownWritten]?.tag === 1) {
+        throw new TypeError('ApiVersionsResponse: tag 1 is both finalizedFeaturesEpoch and an unknown tagged field');
+      }
       writer.uvarint(1);
       const outer = writer;
       {
@@ -362,7 +376,11 @@ export function encodeApiVersionsResponse(writer: Writer, version: number, messa
         outer.raw(bytes);
       }
     }
+    writeUnknownBelow(2);
     if (write$finalizedFeatures) {
+      if (unknownTaggedFields[unknownWritten]?.tag === 2) {
+        throw new TypeError('ApiVersionsResponse: tag 2 is both finalizedFeatures and an unknown tagged field');
+      }
       writer.uvarint(2);
       const outer = writer;
       {
@@ -381,7 +399,11 @@ export function encodeApiVersionsResponse(writer: Writer, version: number, messa
         outer.raw(bytes);
       }
     }
+    writeUnknownBelow(3);
     if (write$zkMigrationReady) {
+      if (unknownTaggedFields[unknownWritten]?.tag === 3) {
+        throw new TypeError('ApiVersionsResponse: tag 3 is both zkMigrationReady and an unknown tagged field');
+      }
       writer.uvarint(3);
       const outer = writer;
       {
@@ -393,7 +415,7 @@ export function encodeApiVersionsResponse(writer: Writer, version: number, messa
         outer.raw(bytes);
       }
     }
-    writeUnknownTaggedFields(writer, unknownTaggedFields);
+    writeUnknownBelow(Number.POSITIVE_INFINITY);
   }
 }
 

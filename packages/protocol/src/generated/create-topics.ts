@@ -494,13 +494,23 @@ export function encodeCreateTopicsResponseCreatableTopicResult(writer: Writer, v
     }
   }
   if (version >= 5) {
-    const unknownTaggedFields = message.unknownTaggedFields ?? [];
+    const unknownTaggedFields = [...(message.unknownTaggedFields ?? [])].sort((a, b) => a.tag - b.tag);
     let tagCount = unknownTaggedFields.length;
     const tagged$topicConfigErrorCode = message.topicConfigErrorCode ?? 0;
     const write$topicConfigErrorCode = version >= 5 && !isDefaultValue(tagged$topicConfigErrorCode, 0);
     if (write$topicConfigErrorCode) tagCount++;
     writer.uvarint(tagCount);
+    let unknownWritten = 0;
+    const writeUnknownBelow = (tag: number): void => {
+      const first = unknownWritten;
+      while (unknownWritten < unknownTaggedFields.length && unknownTaggedFields[unknownWritten].tag < tag) unknownWritten++;
+      writeUnknownTaggedFields(writer, unknownTaggedFields.slice(first, unknownWritten));
+    };
+    writeUnknownBelow(0);
     if (write$topicConfigErrorCode) {
+      if (unknownTaggedFields[unknownWritten]?.tag === 0) {
+        throw new TypeError('CreateTopicsResponse: tag 0 is both topicConfigErrorCode and an unknown tagged field');
+      }
       writer.uvarint(0);
       const outer = writer;
       {
@@ -512,7 +522,7 @@ export function encodeCreateTopicsResponseCreatableTopicResult(writer: Writer, v
         outer.raw(bytes);
       }
     }
-    writeUnknownTaggedFields(writer, unknownTaggedFields);
+    writeUnknownBelow(Number.POSITIVE_INFINITY);
   }
 }
 

@@ -115,13 +115,23 @@ export function encodeFetchPartition(writer: Writer, version: number, message: I
   const $partitionMaxBytes = message.partitionMaxBytes === undefined ? 0 : message.partitionMaxBytes;
   writer.int32($partitionMaxBytes);
   if (version >= 12) {
-    const unknownTaggedFields = message.unknownTaggedFields ?? [];
+    const unknownTaggedFields = [...(message.unknownTaggedFields ?? [])].sort((a, b) => a.tag - b.tag);
     let tagCount = unknownTaggedFields.length;
     const tagged$replicaDirectoryId = message.replicaDirectoryId ?? ZERO_UUID;
     const write$replicaDirectoryId = version === 17 && !isDefaultValue(tagged$replicaDirectoryId, ZERO_UUID);
     if (write$replicaDirectoryId) tagCount++;
     writer.uvarint(tagCount);
+    let unknownWritten = 0;
+    const writeUnknownBelow = (tag: number): void => {
+      const first = unknownWritten;
+      while (unknownWritten < unknownTaggedFields.length && unknownTaggedFields[unknownWritten].tag < tag) unknownWritten++;
+      writeUnknownTaggedFields(writer, unknownTaggedFields.slice(first, unknownWritten));
+    };
+    writeUnknownBelow(0);
     if (write$replicaDirectoryId) {
+      if (unknownTaggedFields[unknownWritten]?.tag === 0) {
+        throw new TypeError('FetchRequest: tag 0 is both replicaDirectoryId and an unknown tagged field');
+      }
       writer.uvarint(0);
       const outer = writer;
       {
@@ -134,7 +144,7 @@ export function encodeFetchPartition(writer: Writer, version: number, message: I
         outer.raw(bytes);
       }
     }
-    writeUnknownTaggedFields(writer, unknownTaggedFields);
+    writeUnknownBelow(Number.POSITIVE_INFINITY);
   }
 }
 
@@ -472,7 +482,7 @@ export function encodeFetchRequest(writer: Writer, version: number, message: Inp
     }
   }
   if (version >= 12) {
-    const unknownTaggedFields = message.unknownTaggedFields ?? [];
+    const unknownTaggedFields = [...(message.unknownTaggedFields ?? [])].sort((a, b) => a.tag - b.tag);
     let tagCount = unknownTaggedFields.length;
     const tagged$clusterId = message.clusterId ?? null;
     const write$clusterId = version >= 12 && !isDefaultValue(tagged$clusterId, null);
@@ -481,7 +491,17 @@ export function encodeFetchRequest(writer: Writer, version: number, message: Inp
     const write$replicaState = version >= 15 && !isDefaultValue(tagged$replicaState, defaultFetchRequestReplicaState());
     if (write$replicaState) tagCount++;
     writer.uvarint(tagCount);
+    let unknownWritten = 0;
+    const writeUnknownBelow = (tag: number): void => {
+      const first = unknownWritten;
+      while (unknownWritten < unknownTaggedFields.length && unknownTaggedFields[unknownWritten].tag < tag) unknownWritten++;
+      writeUnknownTaggedFields(writer, unknownTaggedFields.slice(first, unknownWritten));
+    };
+    writeUnknownBelow(0);
     if (write$clusterId) {
+      if (unknownTaggedFields[unknownWritten]?.tag === 0) {
+        throw new TypeError('FetchRequest: tag 0 is both clusterId and an unknown tagged field');
+      }
       writer.uvarint(0);
       const outer = writer;
       {
@@ -493,7 +513,11 @@ export function encodeFetchRequest(writer: Writer, version: number, message: Inp
         outer.raw(bytes);
       }
     }
+    writeUnknownBelow(1);
     if (write$replicaState) {
+      if (unknownTaggedFields[unknownWritten]?.tag === 1) {
+        throw new TypeError('FetchRequest: tag 1 is both replicaState and an unknown tagged field');
+      }
       writer.uvarint(1);
       const outer = writer;
       {
@@ -504,7 +528,7 @@ export function encodeFetchRequest(writer: Writer, version: number, message: Inp
         outer.raw(bytes);
       }
     }
-    writeUnknownTaggedFields(writer, unknownTaggedFields);
+    writeUnknownBelow(Number.POSITIVE_INFINITY);
   }
 }
 
@@ -894,7 +918,7 @@ export function encodeFetchResponsePartitionData(writer: Writer, version: number
   const $records = message.records === undefined ? null : message.records;
   if (version >= 12) writer.compactNullableBytesReference($records); else writer.nullableBytesReference($records);
   if (version >= 12) {
-    const unknownTaggedFields = message.unknownTaggedFields ?? [];
+    const unknownTaggedFields = [...(message.unknownTaggedFields ?? [])].sort((a, b) => a.tag - b.tag);
     let tagCount = unknownTaggedFields.length;
     const tagged$divergingEpoch = message.divergingEpoch ?? defaultFetchResponseEpochEndOffset();
     const write$divergingEpoch = version >= 12 && !isDefaultValue(tagged$divergingEpoch, defaultFetchResponseEpochEndOffset());
@@ -906,7 +930,17 @@ export function encodeFetchResponsePartitionData(writer: Writer, version: number
     const write$snapshotId = version >= 12 && !isDefaultValue(tagged$snapshotId, defaultFetchResponseSnapshotId());
     if (write$snapshotId) tagCount++;
     writer.uvarint(tagCount);
+    let unknownWritten = 0;
+    const writeUnknownBelow = (tag: number): void => {
+      const first = unknownWritten;
+      while (unknownWritten < unknownTaggedFields.length && unknownTaggedFields[unknownWritten].tag < tag) unknownWritten++;
+      writeUnknownTaggedFields(writer, unknownTaggedFields.slice(first, unknownWritten));
+    };
+    writeUnknownBelow(0);
     if (write$divergingEpoch) {
+      if (unknownTaggedFields[unknownWritten]?.tag === 0) {
+        throw new TypeError('FetchResponse: tag 0 is both divergingEpoch and an unknown tagged field');
+      }
       writer.uvarint(0);
       const outer = writer;
       {
@@ -917,7 +951,11 @@ export function encodeFetchResponsePartitionData(writer: Writer, version: number
         outer.raw(bytes);
       }
     }
+    writeUnknownBelow(1);
     if (write$currentLeader) {
+      if (unknownTaggedFields[unknownWritten]?.tag === 1) {
+        throw new TypeError('FetchResponse: tag 1 is both currentLeader and an unknown tagged field');
+      }
       writer.uvarint(1);
       const outer = writer;
       {
@@ -928,7 +966,11 @@ export function encodeFetchResponsePartitionData(writer: Writer, version: number
         outer.raw(bytes);
       }
     }
+    writeUnknownBelow(2);
     if (write$snapshotId) {
+      if (unknownTaggedFields[unknownWritten]?.tag === 2) {
+        throw new TypeError('FetchResponse: tag 2 is both snapshotId and an unknown tagged field');
+      }
       writer.uvarint(2);
       const outer = writer;
       {
@@ -939,7 +981,7 @@ export function encodeFetchResponsePartitionData(writer: Writer, version: number
         outer.raw(bytes);
       }
     }
-    writeUnknownTaggedFields(writer, unknownTaggedFields);
+    writeUnknownBelow(Number.POSITIVE_INFINITY);
   }
 }
 
@@ -1223,13 +1265,23 @@ export function encodeFetchResponse(writer: Writer, version: number, message: In
     }
   }
   if (version >= 12) {
-    const unknownTaggedFields = message.unknownTaggedFields ?? [];
+    const unknownTaggedFields = [...(message.unknownTaggedFields ?? [])].sort((a, b) => a.tag - b.tag);
     let tagCount = unknownTaggedFields.length;
     const tagged$nodeEndpoints = message.nodeEndpoints ?? [];
     const write$nodeEndpoints = version >= 16 && !isDefaultValue(tagged$nodeEndpoints, []);
     if (write$nodeEndpoints) tagCount++;
     writer.uvarint(tagCount);
+    let unknownWritten = 0;
+    const writeUnknownBelow = (tag: number): void => {
+      const first = unknownWritten;
+      while (unknownWritten < unknownTaggedFields.length && unknownTaggedFields[unknownWritten].tag < tag) unknownWritten++;
+      writeUnknownTaggedFields(writer, unknownTaggedFields.slice(first, unknownWritten));
+    };
+    writeUnknownBelow(0);
     if (write$nodeEndpoints) {
+      if (unknownTaggedFields[unknownWritten]?.tag === 0) {
+        throw new TypeError('FetchResponse: tag 0 is both nodeEndpoints and an unknown tagged field');
+      }
       writer.uvarint(0);
       const outer = writer;
       {
@@ -1248,7 +1300,7 @@ export function encodeFetchResponse(writer: Writer, version: number, message: In
         outer.raw(bytes);
       }
     }
-    writeUnknownTaggedFields(writer, unknownTaggedFields);
+    writeUnknownBelow(Number.POSITIVE_INFINITY);
   }
 }
 

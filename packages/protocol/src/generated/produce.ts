@@ -419,13 +419,23 @@ export function encodeProduceResponsePartitionProduceResponse(writer: Writer, ve
     }
   }
   if (version >= 9) {
-    const unknownTaggedFields = message.unknownTaggedFields ?? [];
+    const unknownTaggedFields = [...(message.unknownTaggedFields ?? [])].sort((a, b) => a.tag - b.tag);
     let tagCount = unknownTaggedFields.length;
     const tagged$currentLeader = message.currentLeader ?? defaultProduceResponseLeaderIdAndEpoch();
     const write$currentLeader = version >= 10 && !isDefaultValue(tagged$currentLeader, defaultProduceResponseLeaderIdAndEpoch());
     if (write$currentLeader) tagCount++;
     writer.uvarint(tagCount);
+    let unknownWritten = 0;
+    const writeUnknownBelow = (tag: number): void => {
+      const first = unknownWritten;
+      while (unknownWritten < unknownTaggedFields.length && unknownTaggedFields[unknownWritten].tag < tag) unknownWritten++;
+      writeUnknownTaggedFields(writer, unknownTaggedFields.slice(first, unknownWritten));
+    };
+    writeUnknownBelow(0);
     if (write$currentLeader) {
+      if (unknownTaggedFields[unknownWritten]?.tag === 0) {
+        throw new TypeError('ProduceResponse: tag 0 is both currentLeader and an unknown tagged field');
+      }
       writer.uvarint(0);
       const outer = writer;
       {
@@ -436,7 +446,7 @@ export function encodeProduceResponsePartitionProduceResponse(writer: Writer, ve
         outer.raw(bytes);
       }
     }
-    writeUnknownTaggedFields(writer, unknownTaggedFields);
+    writeUnknownBelow(Number.POSITIVE_INFINITY);
   }
 }
 
@@ -678,13 +688,23 @@ export function encodeProduceResponse(writer: Writer, version: number, message: 
     writer.int32($throttleTimeMs);
   }
   if (version >= 9) {
-    const unknownTaggedFields = message.unknownTaggedFields ?? [];
+    const unknownTaggedFields = [...(message.unknownTaggedFields ?? [])].sort((a, b) => a.tag - b.tag);
     let tagCount = unknownTaggedFields.length;
     const tagged$nodeEndpoints = message.nodeEndpoints ?? [];
     const write$nodeEndpoints = version >= 10 && !isDefaultValue(tagged$nodeEndpoints, []);
     if (write$nodeEndpoints) tagCount++;
     writer.uvarint(tagCount);
+    let unknownWritten = 0;
+    const writeUnknownBelow = (tag: number): void => {
+      const first = unknownWritten;
+      while (unknownWritten < unknownTaggedFields.length && unknownTaggedFields[unknownWritten].tag < tag) unknownWritten++;
+      writeUnknownTaggedFields(writer, unknownTaggedFields.slice(first, unknownWritten));
+    };
+    writeUnknownBelow(0);
     if (write$nodeEndpoints) {
+      if (unknownTaggedFields[unknownWritten]?.tag === 0) {
+        throw new TypeError('ProduceResponse: tag 0 is both nodeEndpoints and an unknown tagged field');
+      }
       writer.uvarint(0);
       const outer = writer;
       {
@@ -703,7 +723,7 @@ export function encodeProduceResponse(writer: Writer, version: number, message: 
         outer.raw(bytes);
       }
     }
-    writeUnknownTaggedFields(writer, unknownTaggedFields);
+    writeUnknownBelow(Number.POSITIVE_INFINITY);
   }
 }
 
