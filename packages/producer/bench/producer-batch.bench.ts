@@ -14,6 +14,7 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { seededRandom } from '@sluice/test-support';
 import {
   fieldBytes,
   headersBytes,
@@ -46,18 +47,6 @@ function write(line = ''): void {
   process.stdout.write(`${line}\n`);
 }
 
-/** mulberry32, so that every run encodes the same bytes. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function randomBuffers(count: number, byteLength: number, next: () => number): Buffer[] {
   return Array.from({ length: count }, () => {
     const buffer = Buffer.allocUnsafe(byteLength);
@@ -66,7 +55,7 @@ function randomBuffers(count: number, byteLength: number, next: () => number): B
   });
 }
 
-const next = random(SEED);
+const next = seededRandom(SEED);
 const values = randomBuffers(RECORDS, VALUE_BYTES, next);
 const keys = randomBuffers(RECORDS, KEY_BYTES, next);
 const headers: RecordHeaderInput[] = [
