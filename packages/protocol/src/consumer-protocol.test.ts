@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -11,6 +12,21 @@ import {
 } from './consumer-protocol.js';
 import { DecodeError } from './decode-error.js';
 import { Writer } from './writer.js';
+
+// kafkajs's own encoder and decoder of the consumer protocol, an independent implementation to agree with.
+const require = createRequire(import.meta.url);
+const kafkajsProtocol = require('kafkajs/src/consumer/assignerProtocol') as {
+  MemberMetadata: {
+    encode(input: { version: number; topics: string[]; userData?: Buffer }): Buffer;
+    decode(buffer: Buffer): { version: number; topics: string[]; userData: Buffer | null };
+  };
+  MemberAssignment: {
+    encode(input: { version: number; assignment: Record<string, number[]>; userData?: Buffer }): Buffer;
+    decode(
+      buffer: Buffer,
+    ): { version: number; assignment: Record<string, number[]>; userData: Buffer | null } | null;
+  };
+};
 
 const topicName = fc.stringMatching(/^[a-zA-Z0-9._-]{1,20}$/);
 const topicPartitions: fc.Arbitrary<TopicPartitions[]> = fc.array(
@@ -65,6 +81,54 @@ describe('the consumer protocol codec', () => {
         );
       }),
     );
+  });
+
+  it('agrees with kafkajs on subscriptions and assignments, both ways', () => {
+    const fromKafkajs = kafkajsProtocol.MemberMetadata.encode({ version: 0, topics: ['orders', 'payments'] });
+    expect(decodeConsumerProtocolSubscription(fromKafkajs)).toEqual({
+      version: 0,
+      topics: ['orders', 'payments'],
+      userData: Buffer.alloc(0),
+      ownedPartitions: [],
+      generationId: -1,
+      rackId: null,
+    });
+    const ours = encodeConsumerProtocolSubscription({
+      version: 2,
+      topics: ['orders'],
+      userData: null,
+      ownedPartitions: [{ topic: 'orders', partitions: [1, 4] }],
+      generationId: 9,
+      rackId: null,
+    });
+    expect(kafkajsProtocol.MemberMetadata.decode(ours)).toEqual({
+      version: 2,
+      topics: ['orders'],
+      userData: null,
+    });
+
+    const assignmentFromKafkajs = kafkajsProtocol.MemberAssignment.encode({
+      version: 0,
+      assignment: { orders: [0, 2], payments: [1] },
+    });
+    expect(decodeConsumerProtocolAssignment(assignmentFromKafkajs)).toEqual({
+      version: 0,
+      partitions: [
+        { topic: 'orders', partitions: [0, 2] },
+        { topic: 'payments', partitions: [1] },
+      ],
+      userData: Buffer.alloc(0),
+    });
+    const assignment = encodeConsumerProtocolAssignment({
+      version: 0,
+      partitions: [{ topic: 'orders', partitions: [3, 5] }],
+      userData: null,
+    });
+    expect(kafkajsProtocol.MemberAssignment.decode(assignment)).toEqual({
+      version: 0,
+      assignment: { orders: [3, 5] },
+      userData: null,
+    });
   });
 
   it('reads the known fields of a newer version and ignores what follows them', () => {
