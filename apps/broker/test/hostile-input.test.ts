@@ -1,7 +1,7 @@
 import { Apis, encodeRecordBatch, encodeRequestFrame, Writer } from '@sluice/protocol';
 import { startedForSuite } from '@sluice/test-support/vitest';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CONNECTION_CLOSE_REASONS } from '../src/metrics/connection-close-reason.js';
+import { CONNECTION_CLOSE_REASONS } from '../src/network/connection-close-reason.js';
 import { kcat, startBroker } from './helpers.js';
 import { consumeAll } from './kcat-format.js';
 import { RawClient } from './raw-client.js';

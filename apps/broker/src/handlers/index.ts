@@ -6,7 +6,6 @@ import {
   readRequestPreamble,
 } from '@sluice/protocol';
 import type { Broker } from '../broker.js';
-import { closeConnectionMessage } from '../metrics/connection-close-reason.js';
 import { CloseConnection, type Connection, type RequestResult } from '../network/connection.js';
 import { alterConfigsHandler } from './alter-configs.js';
 import { apiVersionsHandler, unsupportedApiVersionsResponse } from './api-versions.js';
@@ -81,14 +80,12 @@ export function createRequestHandler(
     try {
       preamble = readRequestPreamble(frame);
     } catch {
-      throw new CloseConnection(
-        closeConnectionMessage('malformed_request', 'request frame shorter than a request header'),
-      );
+      throw new CloseConnection('malformed_request', 'request frame shorter than a request header');
     }
     const { apiKey, apiVersion, correlationId } = preamble;
     const handler = handlers.get(apiKey);
     if (!handler) {
-      throw new CloseConnection(closeConnectionMessage('unsupported_api', `unknown API key ${apiKey}`));
+      throw new CloseConnection('unsupported_api', `unknown API key ${apiKey}`);
     }
     const name = handler.api.name;
     if (apiVersion < handler.minVersion || apiVersion > handler.maxVersion) {
@@ -98,10 +95,8 @@ export function createRequestHandler(
         return unsupportedApiVersionsResponse(correlationId, apiVersionsMax);
       }
       throw new CloseConnection(
-        closeConnectionMessage(
-          'unsupported_api',
-          `${name} v${apiVersion} is not supported (versions ${handler.minVersion}-${handler.maxVersion})`,
-        ),
+        'unsupported_api',
+        `${name} v${apiVersion} is not supported (versions ${handler.minVersion}-${handler.maxVersion})`,
       );
     }
     let decoded: ReturnType<typeof decodeRequestFrame>;
@@ -109,9 +104,7 @@ export function createRequestHandler(
       decoded = decodeRequestFrame(frame);
     } catch (error) {
       if (DecodeError.isInstance(error))
-        throw new CloseConnection(
-          closeConnectionMessage('malformed_request', `${name} v${apiVersion}: ${error.message}`),
-        );
+        throw new CloseConnection('malformed_request', `${name} v${apiVersion}: ${error.message}`);
       throw error;
     }
     broker.metrics.requests.inc({ api: name });

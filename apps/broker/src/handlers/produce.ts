@@ -21,7 +21,6 @@ import {
 } from '@sluice/protocol';
 import type { Broker } from '../broker.js';
 import type { Partition } from '../cluster/partition.js';
-import { closeConnectionMessage } from '../metrics/connection-close-reason.js';
 import { CloseConnection } from '../network/connection.js';
 import { defineHandler, errorCodeOf } from './handler.js';
 
@@ -87,9 +86,7 @@ export const produceHandler = defineHandler<ProduceRequest, ProduceResponse>({
     if (acks === 0) {
       const failed = outcomes.flatMap((topic) => topic.partitions).find((outcome) => outcome.errorCode !== 0);
       if (failed) {
-        throw new CloseConnection(
-          closeConnectionMessage('produce_failed', `acks=0: ${failed.errorMessage ?? failed.errorCode}`),
-        );
+        throw new CloseConnection('produce_failed', `acks=0: ${failed.errorMessage ?? failed.errorCode}`);
       }
       return null;
     }

@@ -1,4 +1,4 @@
-import { connectionCloseReason } from './connection-close-reason.js';
+import type { ConnectionCloseReason } from '../network/connection-close-reason.js';
 import { Counter, Gauge, Histogram, MetricsRegistry } from './registry.js';
 
 const LATENCY_BUCKETS_MS = [0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
@@ -68,7 +68,7 @@ export class BrokerMetrics {
    * Counts a closed connection. `reported` is the reason as the network layer gives it, which may carry a
    * refused request's message: it is mapped onto the fixed set of reasons (the detail is in the log line).
    */
-  connectionClosed(reported: string): void {
-    this.connectionsClosed.inc({ reason: connectionCloseReason(reported) });
+  connectionClosed(reason: ConnectionCloseReason): void {
+    this.connectionsClosed.inc({ reason });
   }
 }

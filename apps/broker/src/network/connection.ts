@@ -1,10 +1,20 @@
 import type { Socket } from 'node:net';
 import { FrameDecoder, MIN_REQUEST_FRAME_BYTES } from '@sluice/protocol';
 import type { Logger } from 'pino';
+import type { ConnectionCloseReason } from './connection-close-reason.js';
 
 /** Thrown by a request handler to close the connection it came on (malformed or unsupported request). */
 export class CloseConnection extends Error {
   override readonly name = 'CloseConnection';
+
+  constructor(
+    /** The `reason` label the close is counted under. */
+    readonly reason: ConnectionCloseReason,
+    /** What was wrong, for the log line only. */
+    readonly detail: string,
+  ) {
+    super(`${reason}: ${detail}`);
+  }
 }
 
 /** What a request turns into: the response frame's chunks, or null when the protocol wants no response. */
@@ -21,7 +31,7 @@ export interface ConnectionOptions {
   readonly handle: (connection: Connection, frame: Buffer) => Promise<RequestResult>;
   readonly onBytesIn: (bytes: number) => void;
   readonly onBytesOut: (bytes: number) => void;
-  readonly onClose: (connection: Connection, reason: string) => void;
+  readonly onClose: (connection: Connection, reason: ConnectionCloseReason) => void;
 }
 
 /** A request in progress; responses leave in the order requests arrived. */
@@ -71,7 +81,7 @@ export class Connection {
     socket.on('close', () => {
       if (!this.closed) {
         this.closed = true;
-        options.onClose(this, 'peer');
+        options.onClose(this, 'client');
       }
     });
   }
@@ -84,7 +94,7 @@ export class Connection {
     return this.closed;
   }
 
-  close(reason: string): void {
+  close(reason: ConnectionCloseReason): void {
     if (this.closed) return;
     this.closed = true;
     this.options.logger.debug(
@@ -121,7 +131,7 @@ export class Connection {
           ? 'request frame too small to hold a header'
           : 'request frame larger than socket.request.max.bytes',
       );
-      this.close(tooSmall ? 'malformed frame' : 'oversized frame');
+      this.close(tooSmall ? 'malformed_frame' : 'frame_too_large');
       return;
     }
     this.updateFlow();
@@ -142,10 +152,10 @@ export class Connection {
             { connection: this.id, remote: this.remoteAddress, reason: error.message },
             'closing connection after a bad request',
           );
-          this.close(error.message);
+          this.close(error.reason);
         } else {
           this.options.logger.error({ err: error, connection: this.id }, 'request failed unexpectedly');
-          this.close('internal error');
+          this.close('error');
         }
       },
     );

@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { Connection, type ConnectionOptions } from './connection.js';
+import type { ConnectionCloseReason } from './connection-close-reason.js';
 
 /** The listener's own options, and those it passes on to every connection. */
 export interface SocketServerOptions
@@ -11,7 +12,7 @@ export interface SocketServerOptions
   readonly port: number;
   readonly maxConnections: number;
   readonly maxInFlightRequestsPerConnection: number;
-  readonly onConnectionClosed: (reason: string) => void;
+  readonly onConnectionClosed: (reason: ConnectionCloseReason) => void;
 }
 
 /**
@@ -61,7 +62,7 @@ export class SocketServer {
         },
         'refusing a connection over max.connections',
       );
-      this.options.onConnectionClosed('max.connections');
+      this.options.onConnectionClosed('max_connections');
       socket.destroy();
       return;
     }
