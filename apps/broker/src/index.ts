@@ -6,3 +6,4 @@ export { parseProperties } from './config/properties.js';
 export { TOPIC_CONFIG_KEYS } from './config/topic-config.js';
 export { brokerHandlers } from './handlers/index.js';
 export { createLogger } from './logger.js';
+export { BROKER_NODE_FLAGS, missingNodeFlags } from './node-flags.js';

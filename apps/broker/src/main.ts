@@ -1,9 +1,10 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --initial-old-space-size=64
 import { Broker } from './broker.js';
 import { parseCliOptions, USAGE } from './cli-options.js';
 import { resolveBrokerConfig } from './config/broker-config.js';
 import { ConfigError } from './config/config-definition.js';
 import { createLogger } from './logger.js';
+import { missingNodeFlags } from './node-flags.js';
 
 async function main(): Promise<number> {
   let options: ReturnType<typeof parseCliOptions>;
@@ -23,6 +24,13 @@ async function main(): Promise<number> {
     throw error;
   }
   const logger = createLogger(options.logLevel);
+  const missing = missingNodeFlags();
+  if (missing.length > 0) {
+    logger.warn(
+      { missing },
+      'node was started without the broker’s flags: expect a full garbage collection every ~100 ms under load; run dist/main.js itself, or give node these flags',
+    );
+  }
   let broker: Broker;
   try {
     broker = await Broker.start(config, logger);

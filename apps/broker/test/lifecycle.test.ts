@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type BrokerProcess, removeDirectory, runCommand, temporaryDirectory } from '@sluice/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
+import { BROKER_NODE_FLAGS } from '../src/node-flags.js';
 import { BROKER_MAIN, kcat, startBrokerProcess } from './helpers.js';
 import { consumeAll } from './kcat-format.js';
 
@@ -139,5 +140,32 @@ describe('the broker process', () => {
     const help = await runCommand(process.execPath, [BROKER_MAIN, '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout.toString()).toContain('--set KEY=VALUE');
+  });
+
+  it('runs node with its flags when started as a file, and says so when node lacks them', async () => {
+    // A data directory that cannot be created: each start logs, fails and exits with 1.
+    const failing = ['--port', '0', '--data-dir', '/dev/null/sluice'];
+    const warning = 'node was started without the broker’s flags';
+    const asFile = await runCommand(BROKER_MAIN, failing);
+    expect(asFile.code).toBe(1);
+    expect(asFile.stdout.toString()).toContain('the broker could not start');
+    expect(asFile.stdout.toString()).not.toContain(warning);
+
+    const plainNode = await runCommand(process.execPath, [BROKER_MAIN, ...failing]);
+    expect(plainNode.code).toBe(1);
+    const warned = plainNode.stdout
+      .toString()
+      .split('\n')
+      .filter((line) => line.includes(warning))
+      .map((line) => JSON.parse(line) as { level: number; missing: string[] });
+    expect(warned).toEqual([expect.objectContaining({ level: 40, missing: BROKER_NODE_FLAGS })]);
+
+    const ownValue = await runCommand(process.execPath, [
+      '--initial-old-space-size=128',
+      BROKER_MAIN,
+      ...failing,
+    ]);
+    expect(ownValue.code).toBe(1);
+    expect(ownValue.stdout.toString()).not.toContain(warning);
   });
 });

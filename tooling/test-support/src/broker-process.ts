@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { nodeFlagsOf } from './node-flags.js';
 import { repositoryRoot } from './repository.js';
 import { removeDirectory, temporaryDirectory } from './temporary-directory.js';
 
@@ -53,9 +54,9 @@ export interface BrokerProcess {
 }
 
 /**
- * Starts `node apps/broker/dist/main.js --port <port> --data-dir <dataDir> ...` with info logs on stdout, and
- * resolves once it logs that it serves (with the port it bound); rejects if it exits first, or kills it and
- * rejects if it takes longer than `timeoutMs`.
+ * Starts `node <the flags of its first line> apps/broker/dist/main.js --port <port> --data-dir <dataDir> ...`,
+ * as running the file itself would, with info logs on stdout, and resolves once it logs that it serves (with
+ * the port it bound); rejects if it exits first, or kills it and rejects if it takes longer than `timeoutMs`.
  */
 export async function startBrokerProcess(options: BrokerProcessOptions = {}): Promise<BrokerProcess> {
   const timeoutMs = options.timeoutMs ?? BROKER_START_TIMEOUT_MS;
@@ -64,10 +65,12 @@ export async function startBrokerProcess(options: BrokerProcessOptions = {}): Pr
     '--set',
     `${key}=${value}`,
   ]);
+  const mainPath = options.mainPath ?? brokerMainPath();
   const child = spawn(
     process.execPath,
     [
-      options.mainPath ?? brokerMainPath(),
+      ...nodeFlagsOf(mainPath),
+      mainPath,
       '--port',
       String(options.port ?? 0),
       '--data-dir',

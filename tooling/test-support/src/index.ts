@@ -10,6 +10,7 @@ export {
 } from './librdkafka-tools.js';
 export { type MachineLineOptions, machineLine } from './machine.js';
 export { type MockCluster, startMockCluster } from './mock-cluster.js';
+export { nodeFlagsOf } from './node-flags.js';
 export { lastStatisticsRow, runRdkafkaPerformance } from './rdkafka-performance.js';
 export { type ExampleResult, Readme } from './readme.js';
 export { type CommandOptions, type CommandResult, onPath, runCommand } from './run-command.js';

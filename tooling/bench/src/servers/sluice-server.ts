@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nodeFlagsOf } from '@sluice/test-support';
 import { removeTrackedDirectory, startProcess, trackDirectory } from '../processes.js';
 import type { RunningServer } from './server.js';
 
@@ -24,9 +25,9 @@ export interface SluiceServerOptions {
 }
 
 /**
- * One Sluice broker: `node apps/broker/dist/main.js` on 127.0.0.1 and a free port, a fresh data directory,
- * 1 partition per topic, metrics off, default flush policy (the OS flushes; acks=1 means written to the
- * leader's log in the page cache).
+ * One Sluice broker: `node <its Node flags> apps/broker/dist/main.js` (as running the file would) on
+ * 127.0.0.1 and a free port, a fresh data directory, 1 partition per topic, metrics off, default flush
+ * policy (the OS flushes; acks=1 means written to the leader's log in the page cache).
  */
 export async function startSluiceServer(options: SluiceServerOptions = {}): Promise<RunningServer> {
   const dataDir = trackDirectory(mkdtempSync(join(tmpdir(), 'sluice-bench-sluice-')));
@@ -41,6 +42,7 @@ export async function startSluiceServer(options: SluiceServerOptions = {}): Prom
     'sluice broker',
     process.execPath,
     [
+      ...nodeFlagsOf(brokerMainPath()),
       ...nodeArguments,
       brokerMainPath(),
       '--host',
