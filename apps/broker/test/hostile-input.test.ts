@@ -245,15 +245,23 @@ describe('hostile input', () => {
     await closedBy(Buffer.from('GET /metrics HTTP/1.1\r\n\r\n'));
     const leaving = await RawClient.connect(sluice.broker.port);
     leaving.close();
-    await sleep(200);
 
-    const scraped = await (await fetch(`http://127.0.0.1:${sluice.broker.metricsPort}/metrics`)).text();
-    const counts = new Map<string, number>();
-    for (const line of scraped.split('\n')) {
-      if (!line.startsWith('sluice_connections_closed_total{')) continue;
-      const match = /^sluice_connections_closed_total\{reason="([a-z_]+)"\} (\d+)$/.exec(line);
-      expect(match, line).not.toBeNull();
-      counts.set(match![1], Number(match![2]));
+    // The broker counts the client's own close once it sees the socket end: scrape until it has.
+    const scrape = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${sluice.broker.metricsPort}/metrics`)).text();
+      const counts = new Map<string, number>();
+      for (const line of text.split('\n')) {
+        if (!line.startsWith('sluice_connections_closed_total{')) continue;
+        const match = /^sluice_connections_closed_total\{reason="([a-z_]+)"\} (\d+)$/.exec(line);
+        expect(match, line).not.toBeNull();
+        counts.set(match![1], Number(match![2]));
+      }
+      return { text, counts };
+    };
+    let { text: scraped, counts } = await scrape();
+    for (const deadline = Date.now() + 5000; !counts.has('client') && Date.now() < deadline; ) {
+      await sleep(20);
+      ({ text: scraped, counts } = await scrape());
     }
     expect(scraped).not.toContain('sluice_fake');
     for (const reason of counts.keys()) expect(CONNECTION_CLOSE_REASONS).toContain(reason);
