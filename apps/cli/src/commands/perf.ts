@@ -1,5 +1,6 @@
 import { cpus } from 'node:os';
 import type { ProducerMessage } from '@sluice/client';
+import { seededRandom } from '@sluice/network';
 import { Arguments } from '../arguments.js';
 import { CliError } from '../cli-error.js';
 import type { CommandContext, CommandDefinition, CommandGroup } from '../command.js';
@@ -32,19 +33,7 @@ function machine(): PerfSummary['machine'] {
   return { cpu: cores[0]?.model.trim() ?? 'unknown', cores: cores.length, node: process.version };
 }
 
-/** mulberry32: seeded, so that a run's payloads are the same every time. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Payloads of uppercase letters, as Kafka's producer perf test makes them. */
+/** Payloads of uppercase letters, as Kafka's producer perf test makes them; seeded, the same every run. */
 function payloads(recordSizeBytes: number, seed: number): Buffer[] {
   const random = seededRandom(seed);
   return Array.from({ length: PAYLOAD_VARIANTS }, () => {
