@@ -77,10 +77,64 @@ export function isDefaultValue(value: unknown, defaultValue: unknown): boolean {
   return false;
 }
 
-export function writeUnknownTaggedFields(writer: Writer, fields: readonly TaggedField[]): void {
-  for (const field of fields) {
-    writer.uvarint(field.tag);
-    writer.uvarint(field.data.length);
-    writer.raw(field.data);
+/** `fields` in ascending tag order (the same array when they already are). */
+function sortedByTag(fields: readonly TaggedField[]): readonly TaggedField[] {
+  for (let i = 1; i < fields.length; i++) {
+    if (fields[i].tag < fields[i - 1].tag) return [...fields].sort((a, b) => a.tag - b.tag);
+  }
+  return fields;
+}
+
+function writeTaggedField(writer: Writer, tag: number, data: Uint8Array): void {
+  writer.uvarint(tag);
+  writer.uvarint(data.length);
+  writer.raw(data);
+}
+
+/** The tagged-field section of a struct that has no known tagged fields: its unknown ones, in tag order. */
+export function writeTaggedFields(writer: Writer, unknown: readonly TaggedField[] | undefined): void {
+  const fields = sortedByTag(unknown ?? []);
+  writer.uvarint(fields.length);
+  for (const field of fields) writeTaggedField(writer, field.tag, field.data);
+}
+
+/**
+ * The tagged-field section of a struct with known tagged fields: the count, then every field in ascending
+ * tag order, the unknown ones the message carries merged with the known ones the encoder writes (each with
+ * `known`, in tag order, then `finish`). A tag that is both known and unknown is refused.
+ */
+export class TaggedFieldsWriter {
+  private readonly unknown: readonly TaggedField[];
+  private written = 0;
+
+  constructor(
+    private readonly writer: Writer,
+    private readonly structName: string,
+    unknown: readonly TaggedField[] | undefined,
+    knownCount: number,
+  ) {
+    this.unknown = sortedByTag(unknown ?? []);
+    writer.uvarint(this.unknown.length + knownCount);
+  }
+
+  /** Writes the known field `name` with `tag` and its encoded `data`, after the unknown fields below it. */
+  known(tag: number, name: string, data: Uint8Array): void {
+    this.writeUnknownBelow(tag);
+    if (this.unknown[this.written]?.tag === tag) {
+      throw new TypeError(`${this.structName}: tag ${tag} is both ${name} and an unknown tagged field`);
+    }
+    writeTaggedField(this.writer, tag, data);
+  }
+
+  /** Writes the unknown fields after the last known one. */
+  finish(): void {
+    this.writeUnknownBelow(Number.POSITIVE_INFINITY);
+  }
+
+  private writeUnknownBelow(tag: number): void {
+    while (this.written < this.unknown.length && this.unknown[this.written].tag < tag) {
+      const field = this.unknown[this.written++];
+      writeTaggedField(this.writer, field.tag, field.data);
+    }
   }
 }

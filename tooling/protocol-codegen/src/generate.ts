@@ -405,57 +405,32 @@ function emitStruct(code: Code, message: Message, struct: Struct): void {
     if (present !== 'true') code.close();
   }
   if (hasFlexible && tagged.length === 0) {
-    code.open(`if (${flexible}) {`);
-    code.line('const unknownTaggedFields = message.unknownTaggedFields ?? [];');
-    code.line('let tagCount = unknownTaggedFields.length;');
-    code.line('writer.uvarint(tagCount);');
-    code.line('writeUnknownTaggedFields(writer, unknownTaggedFields);');
-    code.close();
+    code.line(`if (${flexible}) writeTaggedFields(writer, message.unknownTaggedFields);`);
   } else if (hasFlexible) {
-    // Tagged fields go out in ascending tag order, known and unknown merged: the unknown ones (sorted) whose
-    // tag is below a known field's are written before it, the rest after the last.
+    // Tagged fields go out in ascending tag order, the known ones merged with the unknown ones the message
+    // carries (TaggedFieldsWriter, in codec-support).
     code.open(`if (${flexible}) {`);
-    code.line(
-      'const unknownTaggedFields = [...(message.unknownTaggedFields ?? [])].sort((a, b) => a.tag - b.tag);',
-    );
-    code.line('let tagCount = unknownTaggedFields.length;');
     for (const field of tagged) {
       const inVersion = condition(field.taggedVersions, valid);
-      code.line(`const tagged$${field.name} = message.${field.name} ?? ${defaultValue(field)};`);
+      code.line(`const default$${field.name}: ${fieldType(field)} = ${defaultValue(field)};`);
+      code.line(`const tagged$${field.name} = message.${field.name} ?? default$${field.name};`);
       code.line(
-        `const write$${field.name} = ${inVersion} && !isDefaultValue(tagged$${field.name}, ${defaultValue(field)});`,
+        `const write$${field.name} = ${inVersion} && !isDefaultValue(tagged$${field.name}, default$${field.name});`,
       );
-      code.line(`if (write$${field.name}) tagCount++;`);
     }
-    code.line('writer.uvarint(tagCount);');
-    code.line('let unknownWritten = 0;');
-    code.open('const writeUnknownBelow = (tag: number): void => {');
-    code.line('const first = unknownWritten;');
+    const knownCount = tagged.map((field) => `Number(write$${field.name})`).join(' + ');
     code.line(
-      'while (unknownWritten < unknownTaggedFields.length && unknownTaggedFields[unknownWritten].tag < tag) unknownWritten++;',
+      `const tags = new TaggedFieldsWriter(writer, '${message.name}', message.unknownTaggedFields, ${knownCount});`,
     );
-    code.line('writeUnknownTaggedFields(writer, unknownTaggedFields.slice(first, unknownWritten));');
-    code.close('};');
     for (const field of tagged) {
-      code.line(`writeUnknownBelow(${field.tag});`);
       code.open(`if (write$${field.name}) {`);
-      code.open(`if (unknownTaggedFields[unknownWritten]?.tag === ${field.tag}) {`);
-      code.line(
-        `throw new TypeError('${message.name}: tag ${field.tag} is both ${field.name} and an unknown tagged field');`,
-      );
-      code.close();
-      code.line(`writer.uvarint(${field.tag});`);
-      code.line('const outer = writer;');
-      code.open('{');
+      // The field's encoder writes to `writer`: here, a buffer of its own, whose bytes are the field's data.
       code.line('const writer = new Writer(64);');
       emitFieldWrite(code, message, field, `tagged$${field.name}`);
-      code.line('const bytes = writer.toBuffer();');
-      code.line('outer.uvarint(bytes.length);');
-      code.line('outer.raw(bytes);');
-      code.close();
+      code.line(`tags.known(${field.tag}, '${field.name}', writer.toBuffer());`);
       code.close();
     }
-    code.line('writeUnknownBelow(Number.POSITIVE_INFINITY);');
+    code.line('tags.finish();');
     code.close();
   }
   code.close();
@@ -603,7 +578,7 @@ function emitFieldRead(code: Code, message: Message, field: Field, target: strin
 }
 
 const CODEC_IMPORTS = [
-  "import { type Input, type TaggedField, EMPTY_BUFFER, isDefaultValue, writeUnknownTaggedFields } from '../codec-support.js';",
+  "import { type Input, type TaggedField, EMPTY_BUFFER, isDefaultValue, TaggedFieldsWriter, writeTaggedFields } from '../codec-support.js';",
   "import { DecodeError } from '../decode-error.js';",
   "import type { Reader } from '../reader.js';",
   "import { ZERO_UUID } from '../uuid.js';",
