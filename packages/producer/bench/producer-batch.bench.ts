@@ -13,8 +13,7 @@
  *   `ratio` = records/s of the case / records/s of the copy.
  */
 import { cpus, loadavg } from 'node:os';
-import { parseArgs } from 'node:util';
-import { seededRandom } from '@sluice/test-support';
+import { parseBenchFlags, seededRandom } from '@sluice/test-support';
 import {
   fieldBytes,
   headersBytes,
@@ -24,19 +23,12 @@ import {
   type SendOperation,
 } from '../src/producer-batch.js';
 
-const { values: flags } = parseArgs({
-  args: process.argv.slice(2).filter((argument) => argument !== '--'),
-  options: {
-    rounds: { type: 'string', default: '7' },
-    records: { type: 'string', default: '200000' },
-    seed: { type: 'string', default: '1' },
-    quick: { type: 'boolean', default: false },
-  },
-});
-const QUICK = flags.quick ?? false;
-const ROUNDS = QUICK ? 2 : Number(flags.rounds);
-const RECORDS = QUICK ? 20_000 : Number(flags.records);
-const SEED = Number(flags.seed);
+const {
+  quick: QUICK,
+  rounds: ROUNDS,
+  records: RECORDS,
+  seed: SEED,
+} = parseBenchFlags({ rounds: 7, records: 200_000, seed: 1, quickRecords: 20_000 });
 const VALUE_BYTES = 100;
 const KEY_BYTES = 16;
 const BATCH_BYTES = 16_384;
