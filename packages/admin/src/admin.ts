@@ -32,7 +32,7 @@ import {
   decodeConsumerSubscription,
   type TopicPartitions,
 } from './consumer-protocol.js';
-import { outcomesOf, partitionAnswer, requestTopics } from './item-answers.js';
+import { outcomesOf, partitionOutcomesOf, requestTopics } from './item-answers.js';
 import { type ItemRetryPolicy, markFinal, retryItems, throwFailures } from './retry-items.js';
 
 export interface AdminOptions extends AdminConfigOptions {
@@ -697,10 +697,10 @@ export class Admin {
           maxNumOffsets: 1,
         })),
       });
-      return outcomesOf(
+      return partitionOutcomesOf(
         group,
-        (query) => partitionAnswer(response.topics, query.topic, query.partition),
-        (query) => partitionLocation(query.topic, query.partition),
+        response.topics,
+        '',
         (answer, query): PartitionOffset => ({
           topic: query.topic,
           partition: query.partition,
@@ -727,10 +727,10 @@ export class Admin {
         })),
         timeoutMs: this.options.requestTimeoutMs,
       });
-      return outcomesOf(
+      return partitionOutcomesOf(
         group,
-        (target) => partitionAnswer(response.topics, target.topic, target.partition),
-        (target) => partitionLocation(target.topic, target.partition),
+        response.topics,
+        '',
         (answer, target): DeletedRecords => ({
           topic: target.topic,
           partition: target.partition,
@@ -1014,12 +1014,7 @@ export class Admin {
           },
           options,
         );
-        return outcomesOf(
-          group,
-          (entry) => partitionAnswer(response.topics, entry.topic, entry.partition),
-          (entry) => `groups/${groupId}/${partitionLocation(entry.topic, entry.partition)}`,
-          () => true,
-        );
+        return partitionOutcomesOf(group, response.topics, `groups/${groupId}/`, () => true);
       },
     );
   }
@@ -1078,12 +1073,7 @@ export class Admin {
           const error = kafkaErrorAt(response.errorCode, `groups/${groupId}`);
           return new Map<GroupPartition, true | Error>(group.map((entry) => [entry, error]));
         }
-        return outcomesOf(
-          group,
-          (entry) => partitionAnswer(response.topics, entry.topic, entry.partition),
-          (entry) => `groups/${groupId}/${partitionLocation(entry.topic, entry.partition)}`,
-          () => true,
-        );
+        return partitionOutcomesOf(group, response.topics, `groups/${groupId}/`, () => true);
       },
     );
   }

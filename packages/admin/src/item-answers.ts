@@ -1,4 +1,4 @@
-import { ErrorCode, kafkaErrorAt, partitionsByTopic } from '@sluice/network';
+import { ErrorCode, kafkaErrorAt, partitionLocation, partitionsByTopic } from '@sluice/network';
 
 /**
  * Reading a broker's answer item by item. Admin requests name many items (topics, partitions, resources,
@@ -44,6 +44,28 @@ export function partitionAnswer<Answer extends { readonly partitionIndex: number
   return topics
     .find((candidate) => candidate.name === topic)
     ?.partitions.find((candidate) => candidate.partitionIndex === partition);
+}
+
+/**
+ * Each partition item's outcome from a response's topics (`outcomesOf` with `partitionAnswer`), errors
+ * located at `<locationPrefix>topics/<topic>/partitions/<partition>`.
+ */
+export function partitionOutcomesOf<
+  Item extends { readonly topic: string; readonly partition: number },
+  Answer extends ItemAnswer & { readonly partitionIndex: number },
+  Outcome,
+>(
+  items: readonly Item[],
+  topics: readonly { readonly name: string | null; readonly partitions: readonly Answer[] }[],
+  locationPrefix: string,
+  outcomeOf: (answer: Answer, item: Item) => Outcome,
+): Map<Item, Outcome | Error> {
+  return outcomesOf(
+    items,
+    (item) => partitionAnswer(topics, item.topic, item.partition),
+    (item) => `${locationPrefix}${partitionLocation(item.topic, item.partition)}`,
+    outcomeOf,
+  );
 }
 
 /** A request's topics: each topic of `items` once, with the entries `partitionOf` makes of its items. */
