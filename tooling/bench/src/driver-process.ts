@@ -1,17 +1,21 @@
 import { fileURLToPath } from 'node:url';
+import { nodeFlagsOf } from '@sluice/test-support';
 import type { DriverJob } from './driver.js';
 import { startProcess } from './processes.js';
+import { brokerMainPath } from './servers/sluice-server.js';
 
 const DRIVER_PATH = fileURLToPath(new URL('./driver.ts', import.meta.url));
 /** tooling/bench: drivers run from here, so `--import tsx` resolves this package's tsx. */
 const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
 /**
- * Node flags of every driver process, whichever system it drives: the floor under V8's old generation
- * that the Sluice broker's executable sets (apps/broker/README.md, "Node flags"). Without it a client
- * process moving 50 MB/s also runs a full mark-compact about every 100 ms, and a latency run measures
- * V8's heuristics more than the system under test.
+ * Node flags of every driver process, whichever system it drives: those of the Sluice broker's executable,
+ * a floor under V8's old generation (apps/broker/README.md, "Node flags"). Without it a client process
+ * moving 50 MB/s also runs a full mark-compact about every 100 ms, and a latency run measures V8's
+ * heuristics more than the system under test. Read when a driver starts (the broker is built by then).
  */
-export const DRIVER_NODE_FLAGS: readonly string[] = ['--initial-old-space-size=64'];
+function driverNodeFlags(): string[] {
+  return nodeFlagsOf(brokerMainPath());
+}
 
 export interface DriverProcessOptions {
   /** Called when the driver prints `{"ready": ...}`. */
@@ -28,14 +32,14 @@ export interface DriverHandle<T> {
   stop(): Promise<void>;
 }
 
-/** Runs one job in a fresh `node <DRIVER_NODE_FLAGS> --import tsx src/driver.ts` process. */
+/** Runs one job in a fresh `node <the broker's Node flags> --import tsx src/driver.ts` process. */
 export function startDriver<T>(job: DriverJob, options: DriverProcessOptions = {}): DriverHandle<T> {
   const profile = options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir] : [];
   let outcome: { result?: T; error?: string } | undefined;
   const child = startProcess(
     `driver ${job.kind}`,
     process.execPath,
-    [...DRIVER_NODE_FLAGS, ...profile, '--import', 'tsx', DRIVER_PATH, JSON.stringify(job)],
+    [...driverNodeFlags(), ...profile, '--import', 'tsx', DRIVER_PATH, JSON.stringify(job)],
     {
       env: { ...process.env, SLUICE_LOG_LEVEL: 'error' },
       cwd: PACKAGE_DIR,
