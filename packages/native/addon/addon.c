@@ -8,6 +8,9 @@
  *               requireKeys: boolean, details: Float64Array): number
  *   validateBatch(buffer: Uint8Array, batchStart: number, sizeBytes: number, recordCount: number,
  *                 requireKeys: boolean, details: Float64Array): number
+ *   startBatchCheck(buffer: Uint8Array, batchStart: number, sizeBytes: number, recordCount: number,
+ *                   requireKeys: boolean, lingerMicros: number): boolean
+ *   finishBatchCheck(details: Float64Array): number
  *   batchCrc(buffer: Uint8Array, batchStart: number, sizeBytes: number): number
  *   setSplit(mode: 0 | 1 | 2): undefined
  *   validationStatistics(): { splits, guessesTaken, guessesMissed, backoffs, helperPosts, helperTakenBack,
@@ -23,8 +26,12 @@
  * pass (batch-validation.h): it returns the walk's problem code, writes the details of a problem to
  * `details[0..2]` and the CRC-32C to `details[3]`. batchCrc is that CRC-32C alone. Both split a large
  * batch with the helper thread as setSplit chooses: 0 never (the default), 1 when the helper is free, 2
- * always, the caller waiting for the helper to start (for tests of that path). Misuse (a wrong type, a
- * range outside the bytes) throws a TypeError or RangeError.
+ * always, the caller waiting for the helper to start (for tests of that path). startBatchCheck hands
+ * validateBatch of one batch to the helper thread and returns at once (false when the helper is taken:
+ * nothing started); finishBatchCheck then returns its outcome as validateBatch does, waiting for the
+ * helper if it is still at it, or doing the check itself if the helper had not begun. lingerMicros (at
+ * most 10000) keeps the helper spinning that long after the check for the next one. Misuse (a wrong
+ * type, a range outside the bytes) throws a TypeError or RangeError.
  */
 #include <node_api.h>
 #include <stdatomic.h>
@@ -182,6 +189,48 @@ static int validate(const struct batch_arguments *batch, int64_t record_count, b
                         record_count, require_keys, walk_records, (enum batch_split)split_mode, crc, details);
 }
 
+/* The question of validateBatch and startBatchCheck, argv[0..4]: a batch, its record count, requireKeys. */
+static bool get_batch_question(napi_env env, napi_value *argv, struct batch_arguments *batch,
+                               int64_t *record_count, bool *require_keys) {
+  if (!get_batch(env, argv, BATCH_RECORDS_START, true, batch)) return false;
+  if (napi_get_value_int64(env, argv[3], record_count) != napi_ok) {
+    throw_type_error(env, "recordCount must be a number");
+    return false;
+  }
+  if (napi_get_value_bool(env, argv[4], require_keys) != napi_ok) {
+    throw_type_error(env, "requireKeys must be a boolean");
+    return false;
+  }
+  return true;
+}
+
+/* The details array a validation answers in: a Float64Array of at least 4 numbers. */
+static double *get_details(napi_env env, napi_value value) {
+  napi_typedarray_type type;
+  size_t detail_count;
+  void *detail_data;
+  if (napi_get_typedarray_info(env, value, &type, &detail_count, &detail_data, NULL, NULL) != napi_ok ||
+      type != napi_float64_array || detail_count < 4) {
+    throw_type_error(env, "details must be a Float64Array of at least 4 numbers");
+    return NULL;
+  }
+  return (double *)detail_data;
+}
+
+/* Writes a validation's outcome to `out` (a problem's details, then the CRC-32C); returns the problem. */
+static napi_value answer_validation(napi_env env, double *out, int problem, uint32_t crc,
+                                    const struct record_walk_details *details) {
+  if (problem != RECORD_WALK_NONE) {
+    out[0] = (double)details->record_index;
+    out[1] = (double)details->value;
+    out[2] = (double)details->second;
+  }
+  out[3] = (double)crc;
+  napi_value result;
+  napi_create_int32(env, problem, &result);
+  return result;
+}
+
 static napi_value validate_batch(napi_env env, napi_callback_info info) {
   size_t argc = 6;
   napi_value argv[6];
@@ -190,33 +239,91 @@ static napi_value validate_batch(napi_env env, napi_callback_info info) {
     return throw_type_error(
         env, "validateBatch takes (buffer, batchStart, sizeBytes, recordCount, requireKeys, details)");
   struct batch_arguments batch;
-  if (!get_batch(env, argv, BATCH_RECORDS_START, true, &batch)) return NULL;
   int64_t record_count;
   bool require_keys;
-  if (napi_get_value_int64(env, argv[3], &record_count) != napi_ok)
-    return throw_type_error(env, "recordCount must be a number");
-  if (napi_get_value_bool(env, argv[4], &require_keys) != napi_ok)
-    return throw_type_error(env, "requireKeys must be a boolean");
-  napi_typedarray_type type;
-  size_t detail_count;
-  void *detail_data;
-  if (napi_get_typedarray_info(env, argv[5], &type, &detail_count, &detail_data, NULL, NULL) != napi_ok ||
-      type != napi_float64_array || detail_count < 4)
-    return throw_type_error(env, "details must be a Float64Array of at least 4 numbers");
-
+  if (!get_batch_question(env, argv, &batch, &record_count, &require_keys)) return NULL;
+  double *out = get_details(env, argv[5]);
+  if (out == NULL) return NULL;
   uint32_t crc;
   struct record_walk_details details;
   const int problem = validate(&batch, record_count, require_keys, true, &crc, &details);
-  double *out = (double *)detail_data;
-  if (problem != RECORD_WALK_NONE) {
-    out[0] = (double)details.record_index;
-    out[1] = (double)details.value;
-    out[2] = (double)details.second;
-  }
-  out[3] = (double)crc;
+  return answer_validation(env, out, problem, crc, &details);
+}
+
+/*
+ * startBatchCheck / finishBatchCheck: validateBatch of one batch on the helper thread while the caller
+ * does something else (writes the batch before it), then its outcome. One check at a time per calling
+ * thread: a start while one is not finished starts nothing and returns false, as when the helper is busy
+ * for another thread. The caller keeps the buffer alive and unchanged until it has finished the check.
+ */
+struct batch_check {
+  struct batch_arguments batch;
+  int64_t record_count;
+  bool require_keys;
+  bool posted;
+  int problem;
+  uint32_t crc;
+  struct record_walk_details details;
+};
+
+static _Thread_local struct batch_check thread_check;
+
+/* The longest a caller may ask the helper to wait awake for its next check. */
+#define MAX_LINGER_MICROS 10000
+
+static void run_batch_check(void *argument) {
+  struct batch_check *check = argument;
+  const struct batch_arguments *batch = &check->batch;
+  check->problem = batch_validate(batch->data, (int64_t)batch->length, batch->batch_start, batch->size_bytes,
+                                  check->record_count, check->require_keys, true, BATCH_SPLIT_NEVER,
+                                  &check->crc, &check->details);
+}
+
+static napi_value start_batch_check(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc < 6)
+    return throw_type_error(env, "startBatchCheck takes (buffer, batchStart, sizeBytes, recordCount, "
+                                 "requireKeys, lingerMicros)");
+  struct batch_check *check = &thread_check;
+  struct batch_arguments batch;
+  int64_t record_count;
+  bool require_keys;
+  if (!get_batch_question(env, argv, &batch, &record_count, &require_keys)) return NULL;
+  double linger_micros;
+  if (napi_get_value_double(env, argv[5], &linger_micros) != napi_ok || !(linger_micros >= 0) ||
+      linger_micros > MAX_LINGER_MICROS)
+    return throw_range_error(env, "lingerMicros must be a number of microseconds from 0 to 10000");
   napi_value result;
-  napi_create_int32(env, problem, &result);
+  /* This thread's check slot holds a check not finished yet: the helper is taken. */
+  if (check->posted) {
+    napi_get_boolean(env, false, &result);
+    return result;
+  }
+  check->batch = batch;
+  check->record_count = record_count;
+  check->require_keys = require_keys;
+  check->posted = helper_post(run_batch_check, check, (int64_t)(linger_micros * 1000));
+  napi_get_boolean(env, check->posted, &result);
   return result;
+}
+
+static napi_value finish_batch_check(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  struct batch_check *check = &thread_check;
+  if (!check->posted) return throw_range_error(env, "finishBatchCheck: no check was started");
+  if (argc < 1) return throw_type_error(env, "finishBatchCheck takes (details)");
+  double *out = get_details(env, argv[0]);
+  if (out == NULL) return NULL;
+  if (helper_take_back())
+    run_batch_check(check);
+  else
+    helper_wait();
+  check->posted = false;
+  return answer_validation(env, out, check->problem, check->crc, &check->details);
 }
 
 static napi_value batch_crc(napi_env env, napi_callback_info info) {
@@ -287,6 +394,8 @@ NAPI_MODULE_INIT() {
       !export_function(env, exports, "crc32cInstruction", crc32c_instruction) ||
       !export_function(env, exports, "walkRecords", walk_records) ||
       !export_function(env, exports, "validateBatch", validate_batch) ||
+      !export_function(env, exports, "startBatchCheck", start_batch_check) ||
+      !export_function(env, exports, "finishBatchCheck", finish_batch_check) ||
       !export_function(env, exports, "batchCrc", batch_crc) ||
       !export_function(env, exports, "setSplit", set_split) ||
       !export_function(env, exports, "validationStatistics", validation_statistics) ||

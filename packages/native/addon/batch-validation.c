@@ -184,7 +184,7 @@ int batch_validate(const uint8_t *bytes, int64_t length, int64_t batch_start, in
     };
     atomic_init(&part.guess_at, GUESS_PENDING);
   }
-  if (!splitting || !helper_post(run_second_part, &part)) {
+  if (!splitting || !helper_post(run_second_part, &part, 0)) {
     problem = fused_range(bytes, crc_start, batch_end, &reg, walk_records ? &walk : NULL, details);
     if (walk_records && problem == RECORD_WALK_NONE) problem = record_walk_finish(&walk, details);
     *crc = ~reg;

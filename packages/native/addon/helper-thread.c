@@ -10,12 +10,15 @@
  * helper stores the post's number in `done_word`.
  *
  * Waiting: after a job the helper spins for HELPER_SPIN_NS in case another comes (appends come in
- * bursts), then sleeps on a condition variable; waking it takes about ten microseconds, and on a busy
- * machine a spinning thread is preempted anyway. The caller never waits for the helper to start: it takes
- * the job back instead. It waits only for a job the helper is running, spinning, then sleeping if that
- * lasts (the helper's core was taken from it). Sleeping on either side uses a flag and the mutex: a thread
- * sets its flag, then checks the word it waits for; the other side changes that word, then checks the
- * flag (both sequentially consistent), so at least one of them sees the other and no wake-up is lost.
+ * bursts), or for as long as the post asked (a caller with more jobs queued), then sleeps on a condition
+ * variable; waking it takes about ten microseconds on a quiet machine, and on a busy one a spinning
+ * thread is preempted anyway. On a virtual machine whose idle cores the host takes back, a wake-up
+ * sometimes takes hundreds of microseconds, and posting it costs the caller a system call. The caller
+ * never waits for the helper to start: it takes the job back instead. It waits only for a job the helper
+ * is running, spinning, then sleeping if that lasts (the helper's core was taken from it). Sleeping on
+ * either side uses a flag and the mutex: a thread sets its flag, then checks the word it waits for; the
+ * other side changes that word, then checks the flag (both sequentially consistent), so at least one of
+ * them sees the other and no wake-up is lost.
  */
 #include "helper-thread.h"
 
@@ -24,8 +27,6 @@
 #include <stdatomic.h>
 #include <time.h>
 
-/* How long the helper spins for the next job before it sleeps. */
-#define HELPER_SPIN_NS INT64_C(50000)
 /* How long helper_wait spins before it sleeps. */
 #define WAIT_SPIN_NS INT64_C(200000)
 /* The helper's stack: its jobs call nothing deep. */
@@ -44,6 +45,7 @@ static _Alignas(CACHE_LINE_BYTES) _Atomic uint64_t done_word;
 static _Alignas(CACHE_LINE_BYTES) _Atomic(helper_job) posted_job;
 static _Atomic(void *) posted_argument;
 static _Atomic int64_t posted_at_ns;
+static _Atomic int64_t posted_linger_ns;
 
 /* The caller side, used by the posting caller only (it holds caller_lock). */
 static pthread_mutex_t caller_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -87,9 +89,9 @@ static void count(_Atomic int64_t *counter, int64_t amount) {
   atomic_fetch_add_explicit(counter, amount, memory_order_relaxed);
 }
 
-/* Waits for a post after `seen_sequence`; returns its job word. */
-static uint64_t helper_wait_for_post(uint64_t seen_sequence) {
-  const int64_t deadline_ns = now_ns() + HELPER_SPIN_NS;
+/* Waits for a post after `seen_sequence`, spinning `spin_ns` before it sleeps; returns its job word. */
+static uint64_t helper_wait_for_post(uint64_t seen_sequence, int64_t spin_ns) {
+  const int64_t deadline_ns = now_ns() + spin_ns;
   for (uint32_t spin = 1;; spin++) {
     const uint64_t word = atomic_load_explicit(&job_word, memory_order_acquire);
     if (sequence_of(word) != seen_sequence) return word;
@@ -108,8 +110,9 @@ static uint64_t helper_wait_for_post(uint64_t seen_sequence) {
 static void *helper_main(void *unused) {
   (void)unused;
   uint64_t seen_sequence = 0;
+  int64_t spin_ns = HELPER_SPIN_NS;
   for (;;) {
-    uint64_t word = helper_wait_for_post(seen_sequence);
+    uint64_t word = helper_wait_for_post(seen_sequence, spin_ns);
     seen_sequence = sequence_of(word);
     if (state_of(word) != JOB_OPEN) continue; /* the caller took it back */
     /* Read after the word that announced the post: this post's job, or a later one's, in which case the
@@ -117,9 +120,11 @@ static void *helper_main(void *unused) {
     const helper_job job = atomic_load_explicit(&posted_job, memory_order_relaxed);
     void *const argument = atomic_load_explicit(&posted_argument, memory_order_relaxed);
     const int64_t posted_ns = atomic_load_explicit(&posted_at_ns, memory_order_relaxed);
+    const int64_t linger_ns = atomic_load_explicit(&posted_linger_ns, memory_order_relaxed);
     if (!atomic_compare_exchange_strong(&job_word, &word, (seen_sequence << STATE_BITS) | JOB_HELPER))
       continue;
     count(&statistics_start_delay_ns, now_ns() - posted_ns);
+    spin_ns = linger_ns > HELPER_SPIN_NS ? linger_ns : HELPER_SPIN_NS;
     job(argument);
     atomic_store(&done_word, seen_sequence);
     if (atomic_load(&caller_sleeping)) {
@@ -147,13 +152,14 @@ static void start_helper(void) {
   pthread_attr_destroy(&attributes);
 }
 
-bool helper_post(helper_job job, void *argument) {
+bool helper_post(helper_job job, void *argument, int64_t linger_ns) {
   pthread_once(&start_once, start_helper);
   if (!helper_started) return false;
   if (pthread_mutex_trylock(&caller_lock) != 0) return false;
   atomic_store_explicit(&posted_job, job, memory_order_relaxed);
   atomic_store_explicit(&posted_argument, argument, memory_order_relaxed);
   atomic_store_explicit(&posted_at_ns, now_ns(), memory_order_relaxed);
+  atomic_store_explicit(&posted_linger_ns, linger_ns, memory_order_relaxed);
   caller_sequence++;
   atomic_store(&job_word, (caller_sequence << STATE_BITS) | JOB_OPEN);
   if (atomic_load(&helper_sleeping)) {

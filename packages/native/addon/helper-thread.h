@@ -20,8 +20,13 @@
 typedef void (*helper_job)(void *argument);
 
 /* Offers `job(argument)` to the helper. Returns false, posting nothing, when the helper is in use by
-   another caller or could not start: the caller then does the work itself. */
-bool helper_post(helper_job job, void *argument);
+   another caller or could not start: the caller then does the work itself. After the job the helper
+   spins for the next one for `linger_ns`, or HELPER_SPIN_NS if that is longer, before it sleeps: a
+   caller that knows more jobs are coming soon keeps it from falling asleep in between. */
+bool helper_post(helper_job job, void *argument, int64_t linger_ns);
+
+/* How long the helper spins for the next job, at least, before it sleeps. */
+#define HELPER_SPIN_NS INT64_C(50000)
 
 /* After a post: true if the helper had not started the job, which is now the caller's to run (the post
    is over); false if the helper is running it or ran it (then call helper_wait). */

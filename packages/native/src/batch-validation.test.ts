@@ -5,6 +5,7 @@ import {
   BATCH_CRC_DETAIL,
   type NativeSplit,
   nativeAvailable,
+  nativeBatchCheck,
   nativeBatchCrc,
   nativeCrc32cTable,
   nativeSplitMinBytes,
@@ -272,6 +273,92 @@ describe.runIf(nativeAvailable)('fused batch validation', () => {
         expect(nativeBatchCrc!(buffer, 5, sizeBytes)).toBe(expected);
       }
     }
+  });
+
+  it('checks a batch on the helper thread while the caller works, with the outcome of the pass in place', () => {
+    const cases: {
+      buffer: Buffer;
+      batchStart: number;
+      sizeBytes: number;
+      recordCount: number;
+      requireKeys: boolean;
+    }[] = [];
+    for (const [targetBytes, seed] of [
+      [4096, 11],
+      [nativeSplitMinBytes! + 5000, 12],
+      [2 * 1024 * 1024, 13],
+    ]) {
+      const { batch, recordCount, recordStarts } = largeBatch(targetBytes, 300, seed);
+      const corrupt = Buffer.from(batch);
+      corrupt[recordStarts[Math.floor(recordCount / 2)]] = 0x03;
+      const padded = Buffer.concat([Buffer.alloc(7, 0xaa), batch]);
+      cases.push(
+        { buffer: batch, batchStart: 0, sizeBytes: batch.length, recordCount, requireKeys: false },
+        { buffer: batch, batchStart: 0, sizeBytes: batch.length, recordCount, requireKeys: true },
+        {
+          buffer: batch,
+          batchStart: 0,
+          sizeBytes: batch.length,
+          recordCount: recordCount - 1,
+          requireKeys: false,
+        },
+        { buffer: corrupt, batchStart: 0, sizeBytes: corrupt.length, recordCount, requireKeys: false },
+        { buffer: padded, batchStart: 7, sizeBytes: batch.length, recordCount, requireKeys: false },
+      );
+    }
+    const before = nativeValidationStatistics()!;
+    const outcomes = cases.map(({ buffer, batchStart, sizeBytes, recordCount, requireKeys }) => {
+      expect(nativeBatchCheck!.start(buffer, batchStart, sizeBytes, recordCount, requireKeys, 200)).toBe(
+        true,
+      );
+      // The caller's own work meanwhile: the same check in place, for the expected outcome.
+      const expected = separately(buffer, batchStart, sizeBytes, recordCount, requireKeys);
+      const details = new Float64Array(4).fill(Number.NaN);
+      const problem = nativeBatchCheck!.finish(details);
+      return {
+        actual: {
+          problem,
+          details: problem === RecordWalkProblem.NONE ? [] : [...details.subarray(0, 3)],
+          crc: details[BATCH_CRC_DETAIL],
+        },
+        expected,
+      };
+    });
+    for (const { actual, expected } of outcomes) expect(actual).toEqual(expected);
+    expect(new Set(outcomes.map(({ expected }) => expected.problem))).toEqual(
+      new Set([
+        RecordWalkProblem.NONE,
+        RecordWalkProblem.MISSING_KEY,
+        RecordWalkProblem.LENGTH,
+        RecordWalkProblem.TRAILING_BYTES,
+      ]),
+    );
+    const after = nativeValidationStatistics()!;
+    expect(after.helperPosts - before.helperPosts).toBe(cases.length);
+  });
+
+  it('starts no second check while one is not finished, and refuses a finish without a start', () => {
+    const { batch, recordCount } = largeBatch(64 * 1024, 300, 14);
+    expect(nativeBatchCheck!.start(batch, 0, batch.length, recordCount, false, 0)).toBe(true);
+    expect(nativeBatchCheck!.start(batch, 0, batch.length, recordCount, false, 0)).toBe(false);
+    // A split in the meantime finds the helper taken and validates alone, with the same outcome.
+    expect(fused('when-free', batch, 0, batch.length, recordCount, false).problem).toBe(
+      RecordWalkProblem.NONE,
+    );
+    const details = new Float64Array(4);
+    expect(nativeBatchCheck!.finish(details)).toBe(RecordWalkProblem.NONE);
+    expect(details[BATCH_CRC_DETAIL]).toBe(nativeCrc32cTable!(batch, CRC_START, batch.length, 0));
+    expect(() => nativeBatchCheck!.finish(details)).toThrow(RangeError);
+    expect(() => nativeBatchCheck!.start(batch, 0, batch.length + 1, recordCount, false, 0)).toThrow(
+      RangeError,
+    );
+    expect(() => nativeBatchCheck!.start(batch, 0, batch.length, recordCount, false, 20_000)).toThrow(
+      RangeError,
+    );
+    expect(() => nativeBatchCheck!.start(batch, 0, batch.length, recordCount, false, -1)).toThrow(RangeError);
+    expect(() => nativeBatchCheck!.start(batch, 0, batch.length, recordCount, 'no' as never, 0)).toThrow(
+      TypeError,
+    );
   });
 
   it('refuses misuse: a batch outside the buffer or shorter than its header, a short details array', () => {

@@ -9,7 +9,8 @@ export { RecordWalkProblem } from './record-walk-problem.js';
  * - the walk over the records of an uncompressed record batch, with the exact checks of @sluice/log's
  *   JavaScript walk;
  * - both fused: one pass over a batch that computes its CRC-32C and walks its records, a large batch
- *   split between the calling thread and a persistent helper thread on another core.
+ *   split between the calling thread and a persistent helper thread on another core, or the whole pass
+ *   on the helper thread while the caller does something else (nativeBatchCheck).
  *
  * The addon is optional: when it did not build (no C compiler) or does not load, every export here is
  * null or false, and callers use their JavaScript paths. SLUICE_NATIVE=off turns it off;
@@ -48,6 +49,30 @@ export type NativeValidateBatch = (
   requireKeys: boolean,
   details: Float64Array,
 ) => number;
+
+/**
+ * Starts NativeValidateBatch of one batch on the helper thread and returns at once: true when it started,
+ * false when the helper is taken (by a check of this thread not finished yet, a split, or another thread
+ * of the process) and nothing started. After a true, whoever started the check calls
+ * NativeFinishBatchCheck, and keeps `buffer` alive and unchanged until then. `lingerMicros` (0 to
+ * 10,000) keeps the helper spinning that long after the check, ready for the next one without the cost
+ * of waking it: for a caller with more checks coming. Argument errors throw, as NativeValidateBatch's do.
+ */
+export type NativeStartBatchCheck = (
+  buffer: Uint8Array,
+  batchStart: number,
+  sizeBytes: number,
+  recordCount: number,
+  requireKeys: boolean,
+  lingerMicros: number,
+) => boolean;
+
+/**
+ * The outcome of the check NativeStartBatchCheck started, as NativeValidateBatch returns it (the problem,
+ * with details and the CRC-32C in `details`): waits for the helper if it is still at it, or does the check
+ * on the calling thread if the helper had not begun it.
+ */
+export type NativeFinishBatchCheck = (details: Float64Array) => number;
 
 /** Where NativeValidateBatch writes the CRC-32C in `details`. */
 export const BATCH_CRC_DETAIL = 3;
@@ -99,6 +124,8 @@ interface Addon {
   crc32cInstruction: NativeCrc32c;
   walkRecords: NativeWalkRecords;
   validateBatch: NativeValidateBatch;
+  startBatchCheck: NativeStartBatchCheck;
+  finishBatchCheck: NativeFinishBatchCheck;
   batchCrc: NativeBatchCrc;
   setSplit: (mode: number) => void;
   validationStatistics: () => NativeValidationStatistics;
@@ -172,6 +199,15 @@ export const nativeWalkRecords: NativeWalkRecords | null = loaded.addon?.walkRec
 
 /** The fused CRC-32C and record walk of a batch, or null without the addon. */
 export const nativeValidateBatch: NativeValidateBatch | null = loaded.addon?.validateBatch ?? null;
+
+/**
+ * The fused CRC-32C and record walk of one batch on the helper thread, started and finished apart (so
+ * that the caller can do something else meanwhile), or null without the addon.
+ */
+export const nativeBatchCheck: { start: NativeStartBatchCheck; finish: NativeFinishBatchCheck } | null =
+  loaded.addon === null
+    ? null
+    : { start: loaded.addon.startBatchCheck, finish: loaded.addon.finishBatchCheck };
 
 /** The CRC-32C of a batch's [attributes, end), split like nativeValidateBatch, or null without the addon. */
 export const nativeBatchCrc: NativeBatchCrc | null = loaded.addon?.batchCrc ?? null;
