@@ -38,6 +38,24 @@ export function writeFully(
   }
 }
 
+/** Writes all of `buffers`, back to back from `position`, with as few writev calls as it takes. */
+export function writevFully(fd: number, buffers: readonly Buffer[], position: number): void {
+  let remaining: Buffer[] = [...buffers];
+  let at = position;
+  while (remaining.length > 0) {
+    let written = fs.writevSync(fd, remaining.slice(0, MAX_IOVECS), at);
+    at += written;
+    // Drop what was written: whole buffers, then the written start of a partly written one.
+    let done = 0;
+    while (done < remaining.length && written >= remaining[done].length) written -= remaining[done++].length;
+    remaining = remaining.slice(done);
+    if (written > 0) remaining[0] = remaining[0].subarray(written);
+  }
+}
+
+/** Buffers per writev: IOV_MAX on Linux and macOS. */
+const MAX_IOVECS = 1024;
+
 /** fdatasync on the threadpool. */
 export function fdatasync(fd: number): Promise<void> {
   return new Promise((resolve, reject) => {

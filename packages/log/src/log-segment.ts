@@ -12,7 +12,7 @@ import {
   NO_TIMESTAMP,
 } from './batch-format.js';
 import { FileBatchScanner } from './file-batch-scanner.js';
-import { fdatasync, fileSizeBytes, readFully, unlinkIfExists, writeFully } from './file-io.js';
+import { fdatasync, fileSizeBytes, readFully, unlinkIfExists, writeFully, writevFully } from './file-io.js';
 import { invariant } from './invariant.js';
 import { Limits } from './limits.js';
 import {
@@ -93,6 +93,9 @@ export class LogSegment {
   private syncsDone: (() => void)[] = [];
   /** Scratch result of `locate`, reused. */
   private readonly located: BatchLocation = { position: -1, baseOffset: -1, sizeBytes: 0 };
+  /** Batches appended with deferWrite and not yet written; they belong at `deferredFrom` on. */
+  private readonly deferred: Buffer[] = [];
+  private deferredFrom = 0;
 
   private constructor(
     readonly directory: string,
@@ -206,16 +209,23 @@ export class LogSegment {
   /**
    * Writes `records` (whole, validated batches with their final offsets, back to back) at the end of the
    * file and indexes them. On a failed write the file is cut back to its previous length and the error
-   * rethrown.
+   * rethrown. With `deferWrite` the batches are indexed and counted now but written by the next
+   * `writeDeferred` (one writev for a group of appends); until then, nothing may read or sync the segment.
    */
-  append(records: Buffer): void {
+  append(records: Buffer, deferWrite = false): void {
     this.ensureTail();
     const startPosition = this.sizeBytes;
-    try {
-      writeFully(this.logFd, records, 0, records.length, startPosition);
-    } catch (error) {
-      fs.ftruncateSync(this.logFd, startPosition);
-      throw error;
+    if (deferWrite) {
+      if (this.deferred.length === 0) this.deferredFrom = startPosition;
+      this.deferred.push(records);
+    } else {
+      this.writeDeferred();
+      try {
+        writeFully(this.logFd, records, 0, records.length, startPosition);
+      } catch (error) {
+        fs.ftruncateSync(this.logFd, startPosition);
+        throw error;
+      }
     }
     let at = 0;
     while (at < records.length) {
@@ -224,6 +234,33 @@ export class LogSegment {
     }
     invariant(at === records.length, 'appended records must be whole batches');
     this.sizeBytes = startPosition + records.length;
+  }
+
+  /**
+   * Writes the batches appended with `deferWrite`, in order, with one writev. On a failed write the file is
+   * cut back to where they start and the error rethrown (the log then goes offline).
+   */
+  writeDeferred(): void {
+    if (this.deferred.length === 0) return;
+    const buffers = this.deferred.splice(0);
+    try {
+      writevFully(this.logFd, buffers, this.deferredFrom);
+    } catch (error) {
+      fs.ftruncateSync(this.logFd, this.deferredFrom);
+      throw error;
+    }
+  }
+
+  /** Forgets the batches appended with `deferWrite` (the log went offline before writing them). */
+  discardDeferred(): void {
+    this.deferred.length = 0;
+  }
+
+  private assertWritten(operation: string): void {
+    invariant(
+      this.deferred.length === 0,
+      () => `${operation} on segment ${this.baseOffset} before its deferred write`,
+    );
   }
 
   /** Updates the tail state and the indexes for the batch at `buffer[batchStart]`, stored at `position`. */
@@ -255,6 +292,7 @@ export class LogSegment {
    * (reused) location, or null when every batch of the segment ends before `offset`.
    */
   locate(offset: number): BatchLocation | null {
+    this.assertWritten('a read');
     const start = this.offsetIndex.lookup(offset);
     const scanner = new FileBatchScanner(this.logFd, start, this.sizeBytes, false, Limits.LOCATE_CHUNK_BYTES);
     for (;;) {
@@ -310,6 +348,7 @@ export class LogSegment {
    * uncompressed CreateTime batches (their records are walked), the batch's first offset otherwise.
    */
   findOffsetByTimestamp(targetTimestampMs: number, startingOffset: number): TimestampAndOffset | null {
+    this.assertWritten('a timestamp search');
     const fromOffset = Math.max(this.timeIndex.lookup(targetTimestampMs), startingOffset);
     const scanner = new FileBatchScanner(
       this.logFd,
@@ -342,6 +381,7 @@ export class LogSegment {
 
   /** Calls `visit` with the header of every batch of the segment, in order (headers only, no CRC check). */
   forEachBatchHeader(visit: BatchVisitor): void {
+    this.assertWritten('a scan');
     const scanner = new FileBatchScanner(this.logFd, 0, this.sizeBytes, false);
     for (;;) {
       const status = scanner.next();
@@ -416,6 +456,7 @@ export class LogSegment {
    * Returns the bytes removed.
    */
   truncateTo(offset: number, nowMs: number): number {
+    this.assertWritten('truncation');
     this.ensureTail();
     const location = this.locate(offset);
     if (location === null) return 0;
@@ -436,6 +477,7 @@ export class LogSegment {
 
   /** When a newer segment takes over: index the largest timestamp and write both indexes whole. */
   onBecomeInactive(): void {
+    this.assertWritten('a roll');
     this.ensureTail();
     if (this.maxTimestampSoFar >= 0) {
       this.timeIndex.maybeAppend(this.maxTimestampSoFar, this.offsetOfMaxTimestampSoFar);
@@ -452,6 +494,7 @@ export class LogSegment {
 
   /** fdatasync the log file, and with `includeIndexes` write and fsync the index files too. */
   async sync(includeIndexes: boolean): Promise<void> {
+    this.assertWritten('a sync');
     this.runningSyncs++;
     try {
       await fdatasync(this.logFd);
@@ -482,6 +525,7 @@ export class LogSegment {
 
   /** Closes the files once no sync is running. */
   async close(): Promise<void> {
+    this.assertWritten('closing');
     if (this.runningSyncs > 0) await new Promise<void>((resolve) => this.syncsDone.push(resolve));
     this.offsetIndexSlot?.close();
     this.timeIndexSlot?.close();

@@ -7,6 +7,7 @@ import {
   RecordListTooLargeError,
 } from '@sluice/protocol';
 import { type Logger, pino } from 'pino';
+import { AppendPipeline, type BatchValidator, type QueuedAppend } from './append-pipeline.js';
 import {
   BatchLayout,
   batchAttributes,
@@ -131,11 +132,15 @@ const INT32_MAX = 2 ** 31 - 1;
  * the log dir, written by the LogManager.
  *
  * Concurrency: Node runs it on one thread. An append validates, assigns offsets and writes to the page
- * cache synchronously (with `fs.writeSync`), so its bytes are readable as soon as the call returns and
- * appends never interleave. Durability is asynchronous: a GroupCommit fsyncs on the threadpool while
- * appends continue, and each sync covers every append made before it started. Truncation, retention and
- * log start changes also happen synchronously when called; their promises only cover file deletion and
- * flushes.
+ * cache synchronously (with `fs.writeSync`) in its turn, and appends never interleave. A small append made
+ * alone has its turn in the call itself. Appends made together (several in one synchronous stretch, as a
+ * producer's pipelined requests read in one go) queue, in order, to the end of the event loop's turn, and
+ * so does every large one (from 256 KiB): queued small appends are written with one writev, and the CRC-32C
+ * and record walk of each queued large batch run on @sluice/native's helper thread while the event loop
+ * writes the one ahead of it (AppendPipeline). Durability is asynchronous: a GroupCommit fsyncs on the
+ * threadpool while appends continue, and each sync covers every append made before it started.
+ * Truncation and closing wait for queued appends; retention and log start changes happen synchronously
+ * when called. Their promises cover the wait, file deletion and flushes.
  */
 export class Log {
   readonly topic: string;
@@ -162,6 +167,14 @@ export class Log {
   private state: LogState = { kind: 'open' };
   /** Segments renamed `.deleted`, waiting for file.delete.delay.ms. */
   private readonly pendingDeletions = new Map<LogSegment, ScheduledTask>();
+  /** Orders appends that wait: small ones written in groups, large ones checked beside the write ahead. */
+  private readonly appends = new AppendPipeline<LogAppendInfo>(
+    (appends, validator) => this.runQueuedAppends(appends, validator),
+    () => ({
+      requireKeys: isCompacted(this.config),
+      maxBatchBytes: Math.min(this.config.maxMessageBytes, Limits.MAX_BATCH_BYTES),
+    }),
+  );
 
   private constructor(init: {
     options: LogOpenOptions;
@@ -371,21 +384,36 @@ export class Log {
    * then assigns offsets (rewrites baseOffset in place, stamps partitionLeaderEpoch = leaderEpoch; for
    * LogAppendTime also rewrites maxTimestamp + the timestamp-type attribute and recomputes the CRC), checks
    * idempotent producer state, and writes the bytes. All or nothing: a refused request writes no byte.
-   * The bytes are readable as soon as the call returns its promise (before any await); the promise resolves
-   * when the flush policy is satisfied (flush.messages=1: after the fsync that covers it, group-committed).
+   *
+   * Appends take effect in the order they are made: a small one made alone before the call returns, others
+   * in their turn (AppendPipeline: made together with others, large, or behind queued ones), at the end of
+   * the event loop's turn. `onAppended` is called in the append's turn, right after its bytes are readable
+   * (or it was found a duplicate), before any flush; it must not throw. The promise resolves when
+   * the flush policy is satisfied (flush.messages=1: after the fsync that covers it, group-committed).
+   * `records` must not change until the promise settles.
    */
-  appendAsLeader(records: Buffer, leaderEpoch: number): Promise<LogAppendInfo> {
+  appendAsLeader(
+    records: Buffer,
+    leaderEpoch: number,
+    onAppended?: (info: LogAppendInfo) => void,
+  ): Promise<LogAppendInfo> {
+    if (!this.appends.runsNow(records)) return this.appends.enqueue(records, leaderEpoch, onAppended);
     let info: LogAppendInfo;
     try {
-      info = this.appendLeaderNow(records, leaderEpoch);
+      info = this.appendLeaderNow(records, leaderEpoch, null, false);
     } catch (error) {
       return Promise.reject(error);
     }
+    onAppended?.(info);
     return this.satisfyFlushPolicy(info);
   }
 
-  /** Appends batches keeping their offsets and epochs (replication); checks CRC and offset monotonicity. */
+  /**
+   * Appends batches keeping their offsets and epochs (replication); checks CRC and offset monotonicity.
+   * Takes effect before the call returns, unless leader appends are still queued (then after them).
+   */
   appendAsFollower(records: Buffer): Promise<LogAppendInfo> {
+    if (this.appends.pending > 0) return this.appends.enqueue(records, -1);
     let info: LogAppendInfo;
     try {
       info = this.appendFollowerNow(records);
@@ -395,7 +423,74 @@ export class Log {
     return this.satisfyFlushPolicy(info);
   }
 
-  private appendLeaderNow(records: Buffer, leaderEpoch: number): LogAppendInfo {
+  /**
+   * Runs appends that waited in the AppendPipeline, settling each. Small leader appends run as a group:
+   * each is checked and placed as if alone, and their bytes go to the file in one writev at the end (a
+   * segment roll in between writes what came before it), before any of them is told it is in.
+   */
+  private runQueuedAppends(
+    appends: readonly QueuedAppend<LogAppendInfo>[],
+    validator: BatchValidator | null,
+  ): void {
+    if (appends.length === 1 && appends[0].leaderEpoch < 0) {
+      const append = appends[0];
+      append.resolve(this.satisfyFlushPolicy(this.appendFollowerNow(append.records)));
+      return;
+    }
+    const group = appends.length > 1;
+    const placed: { append: QueuedAppend<LogAppendInfo>; info: LogAppendInfo }[] = [];
+    for (const append of appends) {
+      try {
+        placed.push({
+          append,
+          info: this.appendLeaderNow(append.records, append.leaderEpoch, validator, group),
+        });
+      } catch (error) {
+        append.reject(error);
+      }
+    }
+    if (group) {
+      try {
+        this.ensureWritable();
+        this.guardIo('append', () => this.segments.active.writeDeferred());
+      } catch (error) {
+        // Offline now: what the group placed is never written (recovery goes by the files).
+        this.segments.active.discardDeferred();
+        for (const { append } of placed) append.reject(error);
+        return;
+      }
+    }
+    for (const { append, info } of placed) {
+      append.onAppended?.(info);
+      append.resolve(this.satisfyFlushPolicy(info));
+    }
+  }
+
+  /** Appends made and not yet taken effect (queued behind others, or waiting for their check). */
+  get queuedAppends(): number {
+    return this.appends.pending;
+  }
+
+  /** Appends whose CRC-32C and record walk ran on the helper thread, beside the write of the one ahead. */
+  get offloadedChecks(): number {
+    return this.appends.offloadedChecks;
+  }
+
+  /** Appends whose bytes went to the file in a group write, with others queued with them. */
+  get groupedAppends(): number {
+    return this.appends.groupedAppends;
+  }
+
+  /**
+   * `validator` checks each batch's CRC-32C and records (null: @sluice/native's, or JavaScript).
+   * `deferWrite` leaves the bytes for the active segment's `writeDeferred` (a group write).
+   */
+  private appendLeaderNow(
+    records: Buffer,
+    leaderEpoch: number,
+    validator: BatchValidator | null,
+    deferWrite: boolean,
+  ): LogAppendInfo {
     this.ensureWritable();
     invariant(
       Number.isInteger(leaderEpoch) && leaderEpoch >= 0 && leaderEpoch <= INT32_MAX,
@@ -411,7 +506,15 @@ export class Log {
     let batchCount = 0;
     let recordCount = 0;
     for (let at = 0; at < records.length; ) {
-      const sizeBytes = validateLeaderBatch(records, at, batchCount, config, nowMs, requireKeys);
+      const sizeBytes = validateLeaderBatch(
+        records,
+        at,
+        batchCount,
+        config,
+        nowMs,
+        requireKeys,
+        validator ?? undefined,
+      );
       const producerId = batchProducerId(records, at);
       if (producerId >= 0) {
         pending ??= new Map();
@@ -469,7 +572,7 @@ export class Log {
     this.guardIo('append', () => {
       this.maybeRoll(records.length, batchMaxTimestamp(records, 0), firstOffset, lastOffset, nowMs);
       this.epochCache.assign(leaderEpoch, firstOffset);
-      this.segments.active.append(records);
+      this.segments.active.append(records, deferWrite);
     });
 
     // 4. Producer state and the log end offset follow the bytes.
@@ -647,6 +750,7 @@ export class Log {
 
   private roll(newBaseOffset: number, nowMs: number, reason: string): void {
     const previous = this.segments.active;
+    previous.writeDeferred();
     previous.onBecomeInactive();
     const segment = LogSegment.create(this.directory, newBaseOffset, this.settings, this.logger, nowMs);
     this.segments.add(segment);
@@ -802,6 +906,7 @@ export class Log {
    * holding `offset` goes whole, so the new LEO may be below `offset`. No-op if `offset` ≥ LEO.
    */
   async truncateTo(offset: number): Promise<void> {
+    if (this.appends.pending > 0) await this.appends.idle();
     this.ensureWritable();
     assertOffset(offset, 'truncation offset');
     if (offset >= this.nextOffset) return;
@@ -834,6 +939,7 @@ export class Log {
 
   /** Deletes every segment and restarts the log empty at `offset` (a follower far behind its leader). */
   async truncateFullyAndStartAt(offset: number): Promise<void> {
+    if (this.appends.pending > 0) await this.appends.idle();
     this.ensureWritable();
     assertOffset(offset, 'new start offset');
     this.truncateFullyNow(offset);
@@ -983,6 +1089,7 @@ export class Log {
 
   /** Flushes, writes the indexes and a producer snapshot, closes the files. No more calls after it. */
   async close(): Promise<void> {
+    if (this.appends.pending > 0) await this.appends.idle();
     if (this.state.kind === 'closed' || this.state.kind === 'closing') return;
     const wasOpen = this.state.kind === 'open';
     this.state = { kind: 'closing' };

@@ -32,9 +32,12 @@ let nextSequence = state === undefined ? 0 : state.batches[state.batches.length 
 process.stdout.write(`ready ${log.logEndOffset}\n`);
 
 let inFlight = 0;
+// Appends made together take effect later, in order (AppendPipeline): count the offsets they will get.
+let nextOffset = log.logEndOffset;
 function appendOne(): void {
-  const firstOffset = log.logEndOffset;
+  const firstOffset = nextOffset;
   const count = 1 + Math.floor(random() * 8);
+  nextOffset += count;
   const batch = batchForOffsets(firstOffset, count, {
     producerId: PRODUCER_ID,
     producerEpoch: 0,

@@ -69,6 +69,7 @@ class Model {
 
 type Command =
   | { kind: 'append'; count: number; asFollower: boolean }
+  | { kind: 'appendTogether'; counts: number[] }
   | { kind: 'read'; at: number; maxBytes: number; minOneMessage: boolean; belowHighWatermark: boolean }
   | { kind: 'highWatermark'; at: number }
   | { kind: 'deleteRecords'; at: number }
@@ -84,6 +85,13 @@ const command: fc.Arbitrary<Command> = fc.oneof(
       kind: fc.constant('append' as const),
       count: fc.integer({ min: 1, max: 12 }),
       asFollower: fc.boolean(),
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('appendTogether' as const),
+      counts: fc.array(fc.integer({ min: 1, max: 12 }), { minLength: 2, maxLength: 6 }),
     }),
   },
   {
@@ -167,6 +175,21 @@ async function runScenario(settings: Partial<LogConfig>, commands: Command[]): P
             : await log.appendAsLeader(batch, 3);
           expect(info.firstOffset).toBe(first);
           model.append(step.count, batch.length);
+          break;
+        }
+        case 'appendTogether': {
+          // Made in one stretch: they queue and are written as a group (AppendPipeline).
+          let first = log.logEndOffset;
+          const batches = step.counts.map((count) => {
+            const batch = batchForOffsets(first, count);
+            first += count;
+            return batch;
+          });
+          const infos = await Promise.all(batches.map((batch) => log.appendAsLeader(batch, 3)));
+          for (const [index, info] of infos.entries()) {
+            expect(info.firstOffset).toBe(model.logEndOffset);
+            model.append(step.counts[index], batches[index].length);
+          }
           break;
         }
         case 'read': {
