@@ -640,7 +640,9 @@ export class Broker {
         continue;
       }
       const log = await this.logManager.getOrCreateLog(name, index, logConfig);
-      list[index] = new Partition(name, index, log, state, this.config.nodeId);
+      list[index] = new Partition(name, index, log, state, this.config.nodeId, (partition, bytes) =>
+        this.purgatory.onAppend(partition.topic, partition.index, bytes),
+      );
     }
     this.partitions.set(name, list);
   }

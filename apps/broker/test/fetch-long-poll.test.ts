@@ -95,4 +95,26 @@ describe('fetch long polling', () => {
       consumer.close();
     }
   });
+
+  it('is woken by a large append, whose turn comes after the produce request was handled', async () => {
+    const consumer = await RawClient.connect(sluice.broker.port);
+    try {
+      const end = (await fetchFrom(consumer, 0n, 0, 0)).responses[0].partitions[0].highWatermark;
+      const started = Date.now();
+      const waiting = fetchFrom(consumer, end, 1, 10_000);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      // 300 KiB in one batch: the log takes it at the end of the event loop's turn (AppendPipeline).
+      const produced = await produce(
+        client,
+        Array.from({ length: 300 }, () => 'x'.repeat(1000)),
+      );
+      expect(produced.responses[0].partitionResponses[0]).toMatchObject({ errorCode: 0, baseOffset: end });
+      const response = await waiting;
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(response.responses[0].partitions[0].records!.length).toBeGreaterThan(300_000);
+      expect(response.responses[0].partitions[0].highWatermark).toBe(end + 300n);
+    } finally {
+      consumer.close();
+    }
+  });
 });

@@ -18,6 +18,8 @@ export class Partition {
     readonly log: Log,
     state: PartitionState,
     private readonly nodeId: number,
+    /** Called when a leader append's bytes are in the log (fetches waiting on the partition can go). */
+    private readonly onAppended: (partition: Partition, bytes: number) => void = () => {},
   ) {
     this.state = state;
     // After a restart the checkpointed high watermark may trail the recovered log: a sole leader commits it.
@@ -55,8 +57,9 @@ export class Partition {
   }
 
   /**
-   * Appends a producer's batches. The bytes are in the log when this returns; the promise settles when the
-   * topic's flush policy is met. acks=-1 needs at least min.insync.replicas in the ISR, as in Kafka.
+   * Appends a producer's batches. Their turn may come after this returns (Log.appendAsLeader); then the
+   * high watermark follows and `onAppended` is told. The promise settles when the topic's flush policy is
+   * met. acks=-1 needs at least min.insync.replicas in the ISR, as in Kafka.
    */
   appendAsLeader(records: Buffer, requiredAcks: number, minInsyncReplicas: number): Promise<LogAppendInfo> {
     if (!this.isLeader) {
@@ -69,9 +72,10 @@ export class Partition {
         `${this.topic}-${this.index} has ${this.state.isr.length} in-sync replicas, fewer than min.insync.replicas=${minInsyncReplicas}.`,
       );
     }
-    const appended = this.log.appendAsLeader(records, this.state.leaderEpoch);
-    this.maybeIncrementHighWatermark();
-    return appended;
+    return this.log.appendAsLeader(records, this.state.leaderEpoch, (info) => {
+      this.maybeIncrementHighWatermark();
+      if (!info.duplicate) this.onAppended(this, records.length);
+    });
   }
 
   /** With the ISR being this broker alone, everything appended is committed. */

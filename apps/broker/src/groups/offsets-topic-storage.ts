@@ -39,12 +39,7 @@ export class OffsetsTopicStorage implements GroupStorage {
         timestamp,
       })),
     });
-    const endBefore = target.log.logEndOffset;
-    const appended = target.appendAsLeader(batch, -1, this.broker.minInsyncReplicas(OFFSETS_TOPIC_NAME));
-    if (target.log.logEndOffset > endBefore) {
-      this.broker.purgatory.onAppend(OFFSETS_TOPIC_NAME, partition, batch.length);
-    }
-    await appended;
+    await target.appendAsLeader(batch, -1, this.broker.minInsyncReplicas(OFFSETS_TOPIC_NAME));
   }
 
   async load(partition: number, onRecord: (record: GroupRecord) => void): Promise<void> {

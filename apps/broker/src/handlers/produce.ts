@@ -123,13 +123,8 @@ async function appendPartition(
       `${partition.topic}-${partition.index}: message format ${records[BatchLayout.MAGIC]} is not supported; send record batches (magic ${CURRENT_MAGIC}).`,
     );
   }
-  const endBefore = partition.log.logEndOffset;
-  const appended = partition.appendAsLeader(records, acks, broker.minInsyncReplicas(partition.topic));
-  // The bytes are in the log now: wake the fetches waiting on this partition before waiting for the flush.
-  if (partition.log.logEndOffset > endBefore) {
-    broker.purgatory.onAppend(partition.topic, partition.index, records.length);
-  }
-  const info = await appended;
+  // The partition wakes the fetches waiting on it as soon as the bytes are in, before the flush.
+  const info = await partition.appendAsLeader(records, acks, broker.minInsyncReplicas(partition.topic));
   if (!info.duplicate) broker.metrics.messagesIn.inc({}, info.recordCount);
   outcome.info = info;
 }
