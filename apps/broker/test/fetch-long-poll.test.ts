@@ -1,4 +1,4 @@
-import { Apis, encodeRecordBatch } from '@sluice/protocol';
+import { Apis, decodeRecordBatches, encodeRecordBatch } from '@sluice/protocol';
 import { startedForSuite } from '@sluice/test-support/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker } from './helpers.js';
@@ -113,6 +113,38 @@ describe('fetch long polling', () => {
       expect(Date.now() - started).toBeLessThan(5000);
       expect(response.responses[0].partitions[0].records!.length).toBeGreaterThan(300_000);
       expect(response.responses[0].partitions[0].highWatermark).toBe(end + 300n);
+    } finally {
+      consumer.close();
+    }
+  });
+
+  it('appends pipelined produce requests read in one go in order, and a fetch waiting on them sees them all', async () => {
+    const consumer = await RawClient.connect(sluice.broker.port);
+    try {
+      const end = (await fetchFrom(consumer, 0n, 0, 0)).responses[0].partitions[0].highWatermark;
+      const log = sluice.broker.getPartition('polled', 0)!.log;
+      const groupedBefore = log.groupedAppends;
+      const waiting = fetchFrom(consumer, end, 5 * 4 * 2000, 10_000);
+      // Five requests in one write: the broker reads them together, and the log writes them as one group.
+      client.socket.cork();
+      const produced = Array.from({ length: 5 }, (_, request) =>
+        produce(
+          client,
+          Array.from({ length: 4 }, (_, index) => `${request}-${index}-${'v'.repeat(2000)}`),
+        ),
+      );
+      process.nextTick(() => client.socket.uncork());
+      const responses = await Promise.all(produced);
+      expect(responses.map((response) => response.responses[0].partitionResponses[0].baseOffset)).toEqual(
+        [0n, 4n, 8n, 12n, 16n].map((delta) => end + delta),
+      );
+      expect(log.groupedAppends - groupedBefore).toBeGreaterThanOrEqual(2);
+      const fetched = (await waiting).responses[0].partitions[0];
+      expect(fetched.highWatermark).toBe(end + 20n);
+      const values = decodeRecordBatches(fetched.records!).flatMap((batch) =>
+        batch.records.map((record) => record.value!.toString().slice(0, 3)),
+      );
+      expect(values).toEqual(Array.from({ length: 20 }, (_, at) => `${Math.floor(at / 4)}-${at % 4}`));
     } finally {
       consumer.close();
     }
