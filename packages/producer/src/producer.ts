@@ -451,8 +451,15 @@ export class Producer<Key = Buffer | string | null, Value = Buffer | string | nu
       try {
         buffer = await this.pool.allocate(this.accumulator.batchBufferBytes(record), remainingMs);
       } catch (error) {
-        if (BufferExhaustedError.isInstance(error)) error.acceptedMessages = next;
-        throw error;
+        if (!BufferExhaustedError.isInstance(error)) throw error;
+        // The pool was given what was left of the send's budget; the error names the configured one.
+        const exhausted = new BufferExhaustedError(
+          error.requestedBytes,
+          this.options.maxBlockMs,
+          error.bufferMemoryBytes,
+        );
+        exhausted.acceptedMessages = next;
+        throw exhausted;
       }
       info = this.topicInfo(topic) ?? info;
       const queue = this.accumulator.queue(topic, this.partitionFor(info, messages[next], record, next));

@@ -37,6 +37,7 @@ describe('a full buffer pool', () => {
     let index = 0;
     let refusedAt = -1;
     let refusal: BufferExhaustedError | null = null;
+    const refusals: BufferExhaustedError[] = [];
     const started = Date.now();
     // 100 messages of ~210 bytes per send: the 64 KiB pool holds about 3 sends' worth.
     while (refusal === null && Date.now() - started < 10_000) {
@@ -53,6 +54,7 @@ describe('a full buffer pool', () => {
           if (!BufferExhaustedError.isInstance(error)) throw error;
           const accepted = error.acceptedMessages;
           settled.push({ index: first, outcome: 'refused', accepted });
+          refusals.push(error);
           refusal = error;
           refusedAt = first;
           expect(Date.now() - sendStarted).toBeGreaterThanOrEqual(390);
@@ -68,6 +70,10 @@ describe('a full buffer pool', () => {
     // Stop offering more, let the broker answer again, and wait for everything taken.
     broker.proxy.release();
     await Promise.all(sends);
+    // Sends queued behind a blocked one began to wait with less of their budget left; every refusal
+    // still names the configured max.block.ms.
+    expect(refusals.length).toBeGreaterThan(0);
+    for (const refused of refusals) expect(refused.message).toContain('within max.block.ms (400 ms)');
     await producer.flush();
     await producer.close();
 
