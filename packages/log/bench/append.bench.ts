@@ -130,11 +130,8 @@ async function main(): Promise<void> {
             elapsedMs[which] += await appenders[which].appendSlice(from, to);
           }
         }
-        for (const [index, run] of runs.entries()) {
-          if (warmUp) continue;
-          run.offloaded += logs[index].offloadedChecks();
-          run.grouped += logs[index].groupedAppends();
-        }
+        const offloaded = logs.map((log) => log.offloadedChecks());
+        const grouped = logs.map((log) => log.groupedAppends());
         for (const appender of appenders) await appender.close();
         if (warmUp) continue;
         const plainRate = megabytesPerSecond(bytes, elapsedMs[0]);
@@ -143,6 +140,8 @@ async function main(): Promise<void> {
           const rate = megabytesPerSecond(bytes, elapsedMs[index + 1]);
           run.rates.push(rate);
           run.ratios.push(rate / plainRate);
+          run.offloaded += offloaded[index];
+          run.grouped += grouped[index];
         }
         validationRates.push(megabytesPerSecond(bytes, validationOnly(batches, appends)));
       }

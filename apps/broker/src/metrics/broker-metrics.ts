@@ -64,10 +64,7 @@ export class BrokerMetrics {
     partitionGauge('sluice_partition_log_start_offset', 'Log start offset per partition.', 'logStartOffset');
   }
 
-  /**
-   * Counts a closed connection. `reported` is the reason as the network layer gives it, which may carry a
-   * refused request's message: it is mapped onto the fixed set of reasons (the detail is in the log line).
-   */
+  /** Counts a closed connection under its reason, one of a fixed set (the detail is in the log line). */
   connectionClosed(reason: ConnectionCloseReason): void {
     this.connectionsClosed.inc({ reason });
   }

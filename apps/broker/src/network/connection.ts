@@ -149,7 +149,7 @@ export class Connection {
       (error: unknown) => {
         if (error instanceof CloseConnection) {
           this.options.logger.info(
-            { connection: this.id, remote: this.remoteAddress, reason: error.message },
+            { connection: this.id, remote: this.remoteAddress, reason: error.reason, detail: error.detail },
             'closing connection after a bad request',
           );
           this.close(error.reason);
